@@ -1,0 +1,91 @@
+"""Plain data types that cross the plugin boundary.
+
+Hooks take and return these (not ORM objects) so that sector logic stays pure and unit-testable, and so that a
+plugin never depends on how the core stores things.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema
+
+
+@dataclass(frozen=True)
+class SectorInfo:
+    """Who a sector plugin is: returned by ``register_sector``."""
+
+    #: Stable machine code, equal to the entry-point name (``hazchem``).
+    code: str
+    #: Chinese name of the special rectification field (危险化学品).
+    name: str
+    #: Version of the plugin's data and logic; shown on the plugins page and recorded with decisions.
+    version: str
+    description: str = ""
+    #: Activities an enterprise can have in this sector (危化品 生产/经营/使用 …); used as sector tags.
+    activities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    """An inspectable object type beyond enterprises (R-A3): places, buildings, equipment, vehicles, vessels."""
+
+    code: str
+    name: str
+    sector: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EnterpriseFieldSpec:
+    """A sector's fields on the enterprise record, stored in ``enterprise_sectors.data``.
+
+    ``schema`` validates and normalises the data at every boundary (form, API, import). ``template`` optionally
+    names a Jinja template that renders the data on the enterprise detail page; it receives ``data`` and
+    ``enterprise``.
+    """
+
+    sector: str
+    schema: type[Schema]
+    template: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What is known about a failed check when deciding its hazard level (input of ``classify_hazard``)."""
+
+    sector: str | None
+    description: str
+    #: Checklist item code, e.g. ``hazchem-basic/3.2`` (None for a free-text finding).
+    checklist_item: str | None = None
+    #: Rule item that the checklist item cites, e.g. ``hazchem/安监总管三〔2017〕121号#5``.
+    rule_item: str | None = None
+    #: Level suggested by the checklist or the person who found it.
+    suggested_level: str | None = None
+    #: Anything else a plugin may look at (enterprise flags, answer value, object type …).
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Decision of ``classify_hazard``: the level and, for a major hazard, the rule item that makes it so."""
+
+    level: str
+    rule_item: str | None = None
+    #: Who decided: the plugin code or ``core``; recorded on the hazard.
+    decided_by: str = "core"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class HazardTransitionEvent:
+    """Passed to ``on_hazard_transition`` after a hidden danger changed state and the change was flushed."""
+
+    hazard_id: int
+    sector: str | None
+    from_state: str | None
+    to_state: str
+    action: str
+    actor_id: int | None
+    comment: str = ""

@@ -1,0 +1,135 @@
+"""The plugin manager, built per app from the enabled entry points (never at import time)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+from flask import Flask, current_app
+
+from core import hookspecs
+from core.hookspecs import hookimpl
+from core.plugin_types import Classification, EnterpriseFieldSpec, Finding, ObjectType, SectorInfo
+
+ENTRY_POINT_GROUP = "anjian.plugins"
+log = logging.getLogger(__name__)
+
+
+class PluginLoadError(RuntimeError):
+    """An enabled plugin cannot be found or loaded, or registers itself wrongly."""
+
+
+class CoreDefaults:
+    """The core's own implementations: defaults for decision hooks."""
+
+    @hookimpl(trylast=True)
+    def classify_hazard(self, finding: Finding) -> Classification:
+        return Classification(level=finding.suggested_level or "general", rule_item=finding.rule_item, decided_by="core")
+
+
+@dataclass
+class PluginRegistry:
+    """What the enabled plugins contribute, collected once at start-up. Stored in ``app.extensions['anjian']``."""
+
+    pm: pluggy.PluginManager
+    sectors: dict[str, SectorInfo] = field(default_factory=dict)
+    #: plugin name → distribution version (or the module's ``__version__``), for the plugins page.
+    versions: dict[str, str] = field(default_factory=dict)
+    enterprise_fields: dict[str, EnterpriseFieldSpec] = field(default_factory=dict)
+    object_types: dict[str, ObjectType] = field(default_factory=dict)
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    def sector_name(self, code: str) -> str:
+        """Chinese name of a sector, or a marker for a sector whose plugin is not enabled (data kept, R-P3)."""
+        info = self.sectors.get(code)
+        return info.name if info else f"{code}（插件未启用）"
+
+    def classify(self, finding: Finding) -> Classification:
+        return self.pm.hook.classify_hazard(finding=finding)
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Fire an ``on_*`` event hook; a plugin that raises is logged, never allowed to break the caller."""
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):
+            try:
+                impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except Exception:  # noqa: BLE001 - event hooks must not raise (hookspecs contract)
+                log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
+
+
+def _available_entry_points() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def build_plugin_manager(enabled: list[str], extra: list[Any] | None = None) -> PluginRegistry:
+    """Load exactly ``enabled`` plugins from the ``anjian.plugins`` entry points, plus ``extra`` objects.
+
+    Raises :class:`PluginLoadError` naming the plugin when one is not installed, fails to import, or registers
+    a sector code different from its entry-point name; calls ``check_pending()`` so that a misspelt hook name in
+    a plugin fails start-up instead of being silently ignored.
+    """
+    pm = pluggy.PluginManager("anjian")
+    pm.add_hookspecs(hookspecs)
+    pm.register(CoreDefaults(), name="core")
+    available = _available_entry_points()
+    registry = PluginRegistry(pm=pm)
+
+    for name in enabled:
+        ep = available.get(name)
+        if ep is None:
+            raise PluginLoadError(
+                f"插件 {name!r} 已在 ENABLED_PLUGINS 中启用，但没有安装（entry point 组 {ENTRY_POINT_GROUP} 中只有："
+                f"{', '.join(sorted(available)) or '无'}）。请安装该插件或从 ENABLED_PLUGINS 中移除。"
+            )
+        try:
+            module = ep.load()
+        except Exception as exc:  # noqa: BLE001 - re-raised with the plugin named
+            raise PluginLoadError(f"插件 {name!r} 加载失败：{exc}") from exc
+        pm.register(module, name=name)
+        registry.versions[name] = (ep.dist.version if ep.dist else None) or getattr(module, "__version__", "?")
+
+    for i, plugin in enumerate(extra or []):
+        pm.register(plugin, name=getattr(plugin, "__name__", None) or f"extra-{i}")
+
+    pm.check_pending()
+    _collect(registry)
+    return registry
+
+
+def _collect(registry: PluginRegistry) -> None:
+    hook = registry.pm.hook
+    for impl in hook.register_sector.get_hookimpls():
+        info: SectorInfo = impl.function()
+        if info.code in registry.sectors:
+            raise PluginLoadError(f"两个插件注册了同一个领域代码 {info.code!r}")
+        name = impl.plugin_name
+        if name in registry.versions and info.code != name:
+            raise PluginLoadError(f"插件 {name!r} 注册的领域代码为 {info.code!r}，应与入口点名称一致")
+        registry.sectors[info.code] = info
+        registry.versions.setdefault(info.code, info.version)
+    for spec in hook.register_enterprise_fields():
+        if spec is not None:
+            registry.enterprise_fields[spec.sector] = spec
+    for types in hook.register_object_types():
+        for ot in types or []:
+            registry.object_types[ot.code] = ot
+
+
+def init_plugins(app: Flask) -> PluginRegistry:
+    registry = build_plugin_manager(app.config["ENABLED_PLUGINS"], app.config.get("EXTRA_PLUGINS"))
+    app.extensions["anjian"] = registry
+    for bps in registry.hook.register_blueprints():
+        for bp in bps or []:
+            app.register_blueprint(bp)
+    return registry
+
+
+def plugins() -> PluginRegistry:
+    """The current app's plugin registry."""
+    return current_app.extensions["anjian"]

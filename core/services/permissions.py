@@ -1,0 +1,45 @@
+"""Who may do what: one table of permissions to roles, checked by services (never only in templates).
+
+Scope (which rows) is separate, in :mod:`core.services.scope`: a permission says a regulator may update
+enterprises; the scope says which ones.
+"""
+
+from __future__ import annotations
+
+from core.models import Role
+from core.services.actors import Actor
+from core.services.errors import PermissionDenied
+
+_ALL = frozenset(Role)
+_GOV = frozenset({Role.INSPECTOR, Role.REGULATOR, Role.GRID_WORKER, Role.ADMIN})
+_ENT = frozenset({Role.ENTERPRISE_MANAGER, Role.ENTERPRISE_PRINCIPAL})
+
+#: permission → roles that hold it, with the message shown when refused.
+PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
+    "enterprise.view": (_ALL, "您无权查看企业信息"),
+    "enterprise.create": (frozenset({Role.ADMIN, Role.REGULATOR}), "只有监管人员或管理员可以新增企业"),
+    "enterprise.update": (_ENT | {Role.ADMIN, Role.REGULATOR}, "您无权修改企业信息"),
+    # Fields that decide how an enterprise is supervised; an enterprise may not set them on itself.
+    "enterprise.update_supervision": (frozenset({Role.ADMIN, Role.REGULATOR}), "监管属性只能由监管人员修改"),
+    "enterprise.import": (frozenset({Role.ADMIN, Role.REGULATOR}), "只有监管人员或管理员可以批量导入企业"),
+    "enterprise.export": (_GOV - {Role.GRID_WORKER} | {Role.ADMIN}, "您无权导出企业清单"),
+    "jurisdiction.view": (_GOV, "您无权查看辖区"),
+    "jurisdiction.manage": (frozenset({Role.ADMIN}), "只有平台管理员可以维护辖区"),
+    "agency.manage": (frozenset({Role.ADMIN}), "只有平台管理员可以维护执法机关"),
+    "user.manage": (frozenset({Role.ADMIN}), "只有平台管理员可以管理用户"),
+    "plugin.view": (frozenset({Role.ADMIN}), "只有平台管理员可以查看插件"),
+    "audit.view": (frozenset({Role.ADMIN}), "只有平台管理员可以查看审计日志"),
+}
+
+
+def can(actor: Actor, permission: str) -> bool:
+    """True when one of the actor's roles holds ``permission``. Unknown permissions are a programming error."""
+    roles, _ = PERMISSIONS[permission]
+    return actor.has_role(*roles)
+
+
+def require(actor: Actor, permission: str) -> None:
+    """Raise :class:`PermissionDenied` with the permission's Chinese message unless :func:`can`."""
+    roles, message = PERMISSIONS[permission]
+    if not actor.has_role(*roles):
+        raise PermissionDenied(message)

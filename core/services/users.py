@@ -1,0 +1,227 @@
+"""User accounts, login with lockout (R-A5) and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.models import Agency, ApiToken, Enterprise, Jurisdiction, Role, User, UserRole
+from core.models.base import utcnow
+from core.models.user import ENTERPRISE_ROLES
+from core.services import audit
+from core.services.actors import Actor
+from core.services.base import Page, check_version, keyset_page
+from core.services.errors import NotFound, ServiceError, ValidationFailed
+from core.services.permissions import require
+
+_FIELDS = ["username", "display_name", "phone", "enterprise_id", "jurisdiction_id", "agency_id", "cert_number",
+           "cert_valid_until", "is_active"]
+# A hash computed once so that a login for an unknown user costs as much as one for a known user.
+_DUMMY_HASH = generate_password_hash("anjian-timing-equaliser")
+
+
+class LoginRefused(ServiceError):
+    """Wrong credentials, locked or disabled account; the message says which, without telling users apart."""
+
+    status = 401
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes even for timezone-aware columns; they were stored as UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """Check a password login. Lockout: after ``LOGIN_MAX_FAILURES`` consecutive failures the account is
+    locked for ``LOGIN_LOCKOUT_MINUTES``, during which even the right password is refused. Every attempt on
+    an existing account is audited."""
+    cfg = current_app.config
+    user = session.scalar(select(User).where(User.username == username))
+    now = utcnow()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise LoginRefused("用户名或密码错误")
+    locked_until = _as_utc(user.locked_until)
+    if locked_until and locked_until > now:
+        minutes = int((locked_until - now).total_seconds() // 60) + 1
+        audit.record(session, user, "login_refused_locked", "user", user.id, summary="账户锁定期间尝试登录")
+        raise LoginRefused(f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试")
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        left = cfg["LOGIN_MAX_FAILURES"] - user.failed_logins
+        if left <= 0:
+            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
+            user.failed_logins = 0
+            message = f"登录失败次数过多，账户已锁定 {cfg['LOGIN_LOCKOUT_MINUTES']} 分钟"
+        else:
+            message = f"用户名或密码错误（再失败 {left} 次将锁定账户）"
+        audit.record(session, user, "login_failed", "user", user.id, summary=message)
+        session.flush()
+        raise LoginRefused(message)
+    if not user.is_active:
+        raise LoginRefused("该账户已停用，请联系管理员")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record(session, user, "login", "user", user.id, summary="登录")
+    session.flush()
+    return user
+
+
+def list_users(session: Session, actor: Actor, q: str | None = None, role: str | None = None,
+               *, after: int | None = None, size: int = 50) -> Page[User]:
+    require(actor, "user.manage")
+    stmt = select(User)
+    if q:
+        stmt = stmt.where(or_(User.username.contains(q, autoescape=True), User.display_name.contains(q, autoescape=True)))
+    if role:
+        stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    return keyset_page(session, stmt, User.id, after=after, size=size)
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    require(actor, "user.manage")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def _check(session: Session, user: User, roles: set[Role], errors: dict[str, list[str]]) -> None:
+    if roles & ENTERPRISE_ROLES:
+        if not user.enterprise_id or session.get(Enterprise, user.enterprise_id) is None:
+            errors.setdefault("enterprise_id", []).append("企业用户必须选择所属企业")
+        user.jurisdiction_id = user.agency_id = None
+    elif roles - {Role.ADMIN}:
+        user.enterprise_id = None
+        if not user.jurisdiction_id or session.get(Jurisdiction, user.jurisdiction_id) is None:
+            errors.setdefault("jurisdiction_id", []).append("政府用户必须选择所属辖区")
+        if roles & {Role.INSPECTOR, Role.REGULATOR}:
+            if not user.agency_id or session.get(Agency, user.agency_id) is None:
+                errors.setdefault("agency_id", []).append("执法人员和监管人员必须选择所属执法机关")
+    if bool(user.cert_number) != bool(user.cert_valid_until):
+        errors.setdefault("cert_valid_until", []).append("执法证号和有效期须同时填写")
+    clash = session.scalar(select(User.id).where(User.username == user.username, User.id != user.id))
+    if clash is not None:
+        errors.setdefault("username", []).append("该登录名已被使用")
+
+
+def save_user(session: Session, actor: Actor, data: dict[str, Any], user_id: int | None = None) -> User:
+    """Create (``user_id`` None; ``password`` required) or update a user (``version`` required)."""
+    require(actor, "user.manage")
+    creating = user_id is None
+    if creating:
+        if not data.get("password"):
+            raise ValidationFailed({"password": ["新用户必须设置初始密码"]})
+        user, before = User(failed_logins=0), None
+    else:
+        user = get_user(session, actor, user_id)
+        check_version(user, data.get("version"), "该用户")
+        before = {**audit.snapshot(user, _FIELDS), "roles": sorted(user.roles)}
+    roles = {Role(r) for r in data.get("roles", [r.value for r in user.roles])}
+    errors: dict[str, list[str]] = {}
+    with session.no_autoflush:
+        for key in _FIELDS:
+            if key in data:
+                setattr(user, key, data[key])
+        _check(session, user, roles, errors)
+        if errors:
+            if not creating:
+                session.expire(user)
+            raise ValidationFailed(errors)
+        if data.get("password"):
+            user.password_hash = generate_password_hash(data["password"])
+        current = {r.role for r in user.role_rows}
+        user.role_rows = [r for r in user.role_rows if r.role in roles] + [
+            UserRole(role=r.value) for r in sorted(roles) if r.value not in current
+        ]
+    session.add(user)
+    session.flush()
+    after = {**audit.snapshot(user, _FIELDS), "roles": sorted(r.value for r in roles)}
+    if creating:
+        audit.record(session, actor, "create", "user", user.id, summary=f"新增用户 {user.username}", after=after)
+    else:
+        b, a = audit.diff(before, after)
+        if data.get("password"):
+            a["password"] = "（已重置）"
+        if a:
+            audit.record(session, actor, "update", "user", user.id, summary=f"修改用户 {user.username}", before=b, after=a)
+    return user
+
+
+def unlock_user(session: Session, actor: Actor, user_id: int) -> User:
+    user = get_user(session, actor, user_id)
+    user.failed_logins, user.locked_until = 0, None
+    session.flush()
+    audit.record(session, actor, "unlock", "user", user.id, summary=f"解锁用户 {user.username}")
+    return user
+
+
+# --- API tokens -------------------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "aj_"
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_token(session: Session, actor: Actor, user: User, name: str, days: int | None = 365) -> tuple[str, ApiToken]:
+    """Create a token for ``user`` (the actor themself, or any user for an admin). Returns the plain token,
+    which is never stored and cannot be shown again."""
+    if actor.id != user.id:
+        require(actor, "user.manage")
+    if not name or len(name) > 100:
+        raise ValidationFailed({"name": ["请填写用途说明（不超过 100 字）"]})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_hash_token(raw), prefix=raw[:10],
+                     expires_at=utcnow() + timedelta(days=days) if days else None)
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, "create", "api_token", token.id, summary=f"为 {user.username} 创建 API 令牌 {name}")
+    return raw, token
+
+
+def user_for_token(session: Session, raw: str) -> User | None:
+    """The active user owning an unexpired, unrevoked token, or None."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    expires = _as_utc(token.expires_at)
+    if expires is not None and expires < now:
+        return None
+    user = token.user
+    if not user.is_active:
+        return None
+    last = _as_utc(token.last_used_at)
+    # Write the last-use time at most once a minute: a busy API client must not turn reads into writes.
+    if last is None or now - last > timedelta(minutes=1):
+        token.last_used_at = now
+    return user
+
+
+def list_tokens(session: Session, actor: Actor, user: User) -> list[ApiToken]:
+    if actor.id != user.id:
+        require(actor, "user.manage")
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.id and not actor.has_role(Role.ADMIN)):
+        raise NotFound()
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(session, actor, "revoke", "api_token", token.id, summary=f"吊销 API 令牌 {token.name}")
+        session.flush()
+    return token

@@ -1,0 +1,81 @@
+"""The JSON API under ``/api/v1`` (flask-smorest, OpenAPI at ``/api/v1/openapi.json``).
+
+Authentication is by API token only (``Authorization: Bearer aj_…``): no session cookies, so no CSRF surface.
+Errors are JSON: ``{"code", "status", "message", "errors"}``; validation errors are 422 with
+``errors.json.<field>`` lists of Chinese messages (the shape webargs uses for request-body errors).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, g, jsonify, request
+from flask_smorest import Api
+
+from core.extensions import csrf, db
+from core.services.errors import ServiceError, ValidationFailed
+from core.services.users import user_for_token
+
+API_PREFIX = "/api/v1"
+
+
+class AnjianApi(Api):
+    """flask-smorest's Api without its app-wide HTTPException handler, which would turn the web pages' errors
+    into JSON too; :func:`init_app` installs a handler that answers JSON only under ``/api/``."""
+
+    def _register_error_handlers(self) -> None:
+        return None
+
+
+def error_response(code: int, message: str, errors: Any = None):
+    body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return jsonify(body), code
+
+
+def current_actor():
+    """The user authenticated by the request's API token (set in ``_authenticate``)."""
+    return g.api_user
+
+
+def _authenticate():
+    if request.path.startswith(API_PREFIX + "/openapi.json"):
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return error_response(401, "缺少 API 令牌：请在请求头中提供 Authorization: Bearer <令牌>")
+    user = user_for_token(db.session, raw.strip())
+    if user is None:
+        return error_response(401, "API 令牌无效、已过期或已吊销")
+    g.api_user = user
+    return None
+
+
+def init_app(app: Flask) -> None:
+    from core.views.api import enterprises, jurisdictions, me
+
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": __doc__},
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerAuth": []}],
+    })
+    api = AnjianApi(app)
+    app.extensions["anjian_api"] = api
+    for module in (enterprises, jurisdictions, me):
+        module.blp.before_request(_authenticate)
+        csrf.exempt(module.blp)
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            if isinstance(exc, ValidationFailed):
+                return error_response(exc.status, exc.message, {"json": exc.errors})
+            return error_response(exc.status, exc.message)
+        from core.views.web import service_error_page
+
+        return service_error_page(exc)

@@ -1,0 +1,52 @@
+"""Jurisdictions: the tree nodes in the caller's scope."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from core.extensions import db
+from core.schemas.base import Int
+from core.schemas.org import JurisdictionIn, JurisdictionOut
+from core.services import jurisdictions
+from core.views.api import current_actor
+
+PREFIX = "/jurisdictions"
+blp = Blueprint("api_jurisdictions", __name__, description="辖区")
+
+
+class JurisdictionUpdateIn(JurisdictionIn):
+    version = Int(required=True, load_only=True)
+
+
+@blp.route("")
+@blp.response(200, JurisdictionOut(many=True))
+def list_():
+    """All nodes of the caller's subtree in tree order (parents first)."""
+    return jurisdictions.list_jurisdictions(db.session, current_actor())
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(JurisdictionIn)
+@blp.response(201, JurisdictionOut)
+def create(data):
+    """Create a node (admins)."""
+    node = jurisdictions.create_jurisdiction(db.session, current_actor(), data)
+    db.session.commit()
+    return node
+
+
+@blp.route("/<int:node_id>")
+@blp.response(200, JurisdictionOut)
+def detail(node_id: int):
+    """One node; 404 outside the caller's scope."""
+    return jurisdictions.get_jurisdiction(db.session, current_actor(), node_id)
+
+
+@blp.route("/<int:node_id>", methods=["PATCH"])
+@blp.arguments(JurisdictionUpdateIn(partial=True))
+@blp.response(200, JurisdictionOut)
+def update(data, node_id: int):
+    """Rename, recode or move a node (admins); 409 on a stale ``version``."""
+    node = jurisdictions.update_jurisdiction(db.session, current_actor(), node_id, data)
+    db.session.commit()
+    return node

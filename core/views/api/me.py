@@ -1,0 +1,19 @@
+"""The caller's own account."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from core.schemas.user import UserOut
+from core.views.api import current_actor
+
+PREFIX = "/me"
+blp = Blueprint("api_me", __name__, description="当前用户")
+
+
+@blp.route("")
+@blp.response(200, UserOut)
+def me():
+    """Who the token belongs to, with roles and scope anchors."""
+    user = current_actor()
+    return {**UserOut().dump(user), "roles": sorted(r.value for r in user.roles)}
