@@ -38,6 +38,8 @@ class DefaultConfig:
     TESTING = False
 
     # Login protection (R-A5): after this many failures the account is locked for LOCKOUT_MINUTES.
+    #: werkzeug hash method for passwords; tests use a cheap one to stay fast.
+    PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15
     SESSION_COOKIE_HTTPONLY = True

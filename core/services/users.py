@@ -139,7 +139,7 @@ def save_user(session: Session, actor: Actor, data: dict[str, Any], user_id: int
                 session.expire(user)
             raise ValidationFailed(errors)
         if data.get("password"):
-            user.password_hash = generate_password_hash(data["password"])
+            user.password_hash = generate_password_hash(data["password"], method=current_app.config["PASSWORD_HASH_METHOD"])
         current = {r.role for r in user.role_rows}
         user.role_rows = [r for r in user.role_rows if r.role in roles] + [
             UserRole(role=r.value) for r in sorted(roles) if r.value not in current

@@ -1,0 +1,155 @@
+"""Test fixtures (after flaskr and Warehouse).
+
+* The database is the one in ``ANJIAN_TEST_DATABASE_URL`` (CI sets a PostgreSQL URL) or a fresh SQLite file.
+  The schema is built by running the Alembic migrations, never ``create_all()``.
+* The test world of :mod:`tests.factories` is built once per session and committed.
+* Every test runs inside a transaction that is rolled back afterwards (SQLAlchemy's "joining a Session into an
+  external transaction" recipe): services and views commit freely, nothing leaks into the next test.
+* The app loads only the fake sector plugin (``tests/plugins/fake_sector.py``); tests of the real plugins build
+  their own app.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSession
+
+from core.app import create_app
+from core.extensions import db
+from tests import factories
+from tests.plugins import fake_sector
+
+TEST_DB_URL = os.environ.get("ANJIAN_TEST_DATABASE_URL")
+
+
+def base_config(url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "ENABLED_PLUGINS": [],
+        "EXTRA_PLUGINS": [fake_sector],
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        **extra,
+    }
+
+
+def reset_database(url: str) -> None:
+    """Drop everything in the target database so that the migrations start from empty."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        else:
+            meta = sa.MetaData()
+            meta.reflect(conn)
+            meta.drop_all(conn)
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return TEST_DB_URL or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "anjian-test.db")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    reset_database(database_url)
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        upgrade()
+        app.config["WORLD"] = factories.build_world(db.session)
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class _JoinedSession(FlaskSession):
+    """Flask-SQLAlchemy's session always picks the engine; in tests it must use the outer connection."""
+
+    def get_bind(self, *args: Any, **kwargs: Any):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
+@pytest.fixture()
+def session(app: Flask) -> Iterator[Any]:
+    """The scoped session, joined to an outer transaction that is rolled back after the test."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": _JoinedSession}
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture()
+def world(app: Flask) -> factories.World:
+    return app.config["WORLD"]
+
+
+@pytest.fixture()
+def client(app: Flask, session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask, session):
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def login(app: Flask, session, world):
+    """``login("xa_reg")`` → a test client logged in as that world user (session cookie set directly)."""
+
+    def _login(username: str) -> FlaskClient:
+        c = app.test_client()
+        with c.session_transaction() as s:
+            s["_user_id"] = str(world.users[username])
+            s["_fresh"] = True
+        return c
+
+    return _login
+
+
+@pytest.fixture()
+def api(app: Flask, session, world):
+    """``api("xa_reg")`` → a client whose requests carry a fresh API token of that user."""
+    from core.services.actors import SYSTEM
+    from core.services.users import create_token
+
+    def _api(username: str) -> FlaskClient:
+        user = world.user(session, username)
+        raw, _ = create_token(session, SYSTEM, user, "tests")
+        session.flush()
+        c = app.test_client()
+        c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+        return c
+
+    return _api
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
