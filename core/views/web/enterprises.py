@@ -97,8 +97,9 @@ def index():
     )
     nodes = jurisdictions.list_jurisdictions(db.session, current_user) if can(current_user, "jurisdiction.view") else []
     args = {k: v for k, v in request.args.items() if k != "after" and v}
+    more_open = any(filters.get(k) is not None for k, _ in FLAG_FILTERS) or bool(filters.get("sector"))
     return render_template("enterprises/list.html", page=page, filters=filters, nodes=nodes, args=args,
-                           flag_filters=FLAG_FILTERS)
+                           flag_filters=FLAG_FILTERS, more_open=more_open)
 
 
 @bp.get("/<int:enterprise_id>")
