@@ -51,6 +51,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core.views import register_views
 
     register_views(app)
+    from core.cli import register_commands
+
+    register_commands(app)
     registry = init_plugins(app)
     extra_dirs = [d for dirs in registry.hook.register_template_dirs() for d in (dirs or [])]
     if extra_dirs:

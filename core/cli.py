@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from core.app import create_app
+
+def _create_app() -> Flask:
+    from core.app import create_app
+
+    return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), help="anjian 安监平台管理命令")
+@click.group(cls=FlaskGroup, create_app=_create_app, help="anjian 安监平台管理命令")
 def main() -> None:
-    pass
+    """The ``anjian`` console script. Flask's own commands (run, routes, shell, db …) plus the app's commands,
+    which :func:`register_commands` adds to ``app.cli`` so that ``flask --app core.app`` and tests see them too."""
 
 
-@main.command("plugins")
+@click.command("plugins")
 @with_appcontext
 def plugins_command() -> None:
     """List the loaded plugins with their versions and sectors."""
-    registry = current_app.extensions["anjian"]
-    for name, _ in registry.pm.list_name_plugin():
-        if name == "core":
-            continue
-        info = registry.sectors.get(name)
-        click.echo(f"{name:16} {registry.versions.get(name, ''):10} {info.name if info else ''}")
+    for name, version, info in current_app.extensions["anjian"].plugin_rows():
+        click.echo(f"{name:16} {version:10} {info.name if info else ''}")
 
 
-@main.command("seed-demo")
+@click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
     """Load the demo city (idempotent) and print the demo logins."""
@@ -42,7 +44,7 @@ def seed_demo_command() -> None:
         click.echo(f"  {username:14} {label}")
 
 
-@main.command("create-user")
+@click.command("create-user")
 @click.option("--username", required=True)
 @click.option("--name", "display_name", required=True)
 @click.option("--role", "roles", multiple=True, required=True)
@@ -74,7 +76,7 @@ def create_user_command(username, display_name, roles, jurisdiction_id, enterpri
     click.echo(f"已创建用户 {user.username}（id {user.id}）")
 
 
-@main.command("import-enterprises")
+@click.command("import-enterprises")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
 def import_enterprises_command(path: str) -> None:
@@ -94,3 +96,8 @@ def import_enterprises_command(path: str) -> None:
         raise click.ClickException(f"{len(report.errors)} 处错误，未导入任何数据")
     db.session.commit()
     click.echo(f"导入成功：新增 {report.created} 家，更新 {report.updated} 家")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (plugins_command, seed_demo_command, create_user_command, import_enterprises_command):
+        app.cli.add_command(command)

@@ -40,6 +40,13 @@ class PluginRegistry:
     versions: dict[str, str] = field(default_factory=dict)
     enterprise_fields: dict[str, EnterpriseFieldSpec] = field(default_factory=dict)
     object_types: dict[str, ObjectType] = field(default_factory=dict)
+    #: plugin name → the sector code it registered (equal for entry-point plugins).
+    sector_of: dict[str, str] = field(default_factory=dict)
+
+    def plugin_rows(self) -> list[tuple[str, str, SectorInfo | None]]:
+        """(plugin name, version, sector info) for every loaded plugin but the core, for listings."""
+        return [(name, self.versions.get(name, ""), self.sectors.get(self.sector_of.get(name, "")))
+                for name, _ in self.pm.list_name_plugin() if name != "core"]
 
     @property
     def hook(self) -> Any:
@@ -112,7 +119,8 @@ def _collect(registry: PluginRegistry) -> None:
         if name in registry.versions and info.code != name:
             raise PluginLoadError(f"插件 {name!r} 注册的领域代码为 {info.code!r}，应与入口点名称一致")
         registry.sectors[info.code] = info
-        registry.versions.setdefault(info.code, info.version)
+        registry.sector_of[name] = info.code
+        registry.versions.setdefault(name, info.version)
     for spec in hook.register_enterprise_fields():
         if spec is not None:
             registry.enterprise_fields[spec.sector] = spec

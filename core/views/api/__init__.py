@@ -40,7 +40,8 @@ def current_actor():
     return g.api_user
 
 
-def _authenticate():
+def authenticate():
+    """``before_request`` of every API blueprint: resolve the bearer token to a user or answer 401."""
     if request.path.startswith(API_PREFIX + "/openapi.json"):
         return None
     header = request.headers.get("Authorization", "")
@@ -65,7 +66,6 @@ def init_app(app: Flask) -> None:
     api = AnjianApi(app)
     app.extensions["anjian_api"] = api
     for module in (enterprises, jurisdictions, me):
-        module.blp.before_request(_authenticate)
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 

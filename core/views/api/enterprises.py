@@ -9,10 +9,11 @@ from core.schemas.base import BaseSchema, Int, List, Nested
 from core.schemas.enterprise import EnterpriseFilterIn, EnterpriseIn, EnterpriseOut, SectorOut
 from core.plugins import plugins
 from core.services import enterprises
-from core.views.api import current_actor
+from core.views.api import authenticate, current_actor
 
 PREFIX = "/enterprises"
 blp = Blueprint("api_enterprises", __name__, description="企业（生产经营单位）")
+blp.before_request(authenticate)
 
 
 class EnterprisePageOut(BaseSchema):

@@ -8,10 +8,11 @@ from core.extensions import db
 from core.schemas.base import Int
 from core.schemas.org import JurisdictionIn, JurisdictionOut
 from core.services import jurisdictions
-from core.views.api import current_actor
+from core.views.api import authenticate, current_actor
 
 PREFIX = "/jurisdictions"
 blp = Blueprint("api_jurisdictions", __name__, description="辖区")
+blp.before_request(authenticate)
 
 
 class JurisdictionUpdateIn(JurisdictionIn):

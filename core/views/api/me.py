@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from core.schemas.user import UserOut
-from core.views.api import current_actor
+from core.views.api import authenticate, current_actor
 
 PREFIX = "/me"
 blp = Blueprint("api_me", __name__, description="当前用户")
+blp.before_request(authenticate)
 
 
 @blp.route("")

@@ -174,12 +174,9 @@ def plugins_index():
     require(current_user, "plugin.view")
     registry = plugins()
     rows = []
-    for name, plugin in registry.pm.list_name_plugin():
-        if name == "core":
-            continue
-        hooks = sorted(h.name for h in registry.pm.get_hookcallers(plugin) or [])
-        rows.append({"name": name, "version": registry.versions.get(name, ""), "sector": registry.sectors.get(name),
-                     "hooks": hooks})
+    for name, version, info in registry.plugin_rows():
+        hooks = sorted(h.name for h in registry.pm.get_hookcallers(registry.pm.get_plugin(name)) or [])
+        rows.append({"name": name, "version": version, "sector": info, "hooks": hooks})
     return render_template("admin/plugins.html", rows=rows)
 
 
