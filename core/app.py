@@ -40,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    # Flask >= 2.3 no longer reads JSON_AS_ASCII from the config; the JSON provider holds the setting.
+    app.json.ensure_ascii = bool(app.config.get("JSON_AS_ASCII", True))
 
     db.init_app(app)
     with app.app_context():

@@ -141,7 +141,8 @@ def api(app: Flask, session, world):
     def _api(username: str) -> FlaskClient:
         user = world.user(session, username)
         raw, _ = create_token(session, SYSTEM, user, "tests")
-        session.flush()
+        # Commit (into the test's savepoint) so that an error response's rollback keeps the token.
+        session.commit()
         c = app.test_client()
         c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
         return c

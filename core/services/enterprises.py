@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import Select, or_, select
+from stdnum.cn import uscc as stdnum_uscc
 from sqlalchemy.orm import Session, selectinload
 
 from core.models import Agency, Enterprise, EnterpriseSector, Jurisdiction, JurisdictionLevel
@@ -44,7 +45,8 @@ def enterprise_query(session: Session, actor: Actor, filters: dict[str, Any]) ->
     q = (filters.get("q") or "").strip()
     if q:
         pattern = f"%{_escape_like(q)}%"
-        stmt = stmt.where(or_(Enterprise.name.like(pattern, escape="\\"), Enterprise.uscc == q.upper()))
+        # A USCC is matched exactly after the same normalisation as on input (spaces, dashes, case).
+        stmt = stmt.where(or_(Enterprise.name.like(pattern, escape="\\"), Enterprise.uscc == stdnum_uscc.compact(q).upper()))
     if filters.get("jurisdiction_id"):
         node = session.get(Jurisdiction, filters["jurisdiction_id"])
         stmt = stmt.where(Enterprise.scope_path.like((node.path if node else "/none/") + "%"))
@@ -74,7 +76,8 @@ def get_enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterp
     return ensure_enterprise_visible(actor, session.get(Enterprise, enterprise_id))
 
 
-def _check_references(session: Session, actor: Actor, ent: Enterprise, errors: dict[str, list[str]]) -> None:
+def _check_references(session: Session, actor: Actor, ent: Enterprise, errors: dict[str, list[str]],
+                      taken: set[str] | None = None) -> None:
     node = session.get(Jurisdiction, ent.jurisdiction_id) if ent.jurisdiction_id else None
     scope = scope_of(actor)
     if node is None:
@@ -92,8 +95,13 @@ def _check_references(session: Session, actor: Actor, ent: Enterprise, errors: d
     if ent.supervising_agency_id is not None and session.get(Agency, ent.supervising_agency_id) is None:
         errors.setdefault("supervising_agency_id", []).append("监管主体不存在")
     if ent.uscc:
-        clash = session.scalar(select(Enterprise.id).where(Enterprise.uscc == ent.uscc, Enterprise.id != ent.id))
-        if clash is not None:
+        # ``taken``: the USCCs already registered, looked up in bulk by the caller (new enterprises only).
+        if taken is not None:
+            clash = ent.uscc in taken
+        else:
+            clash = session.scalar(
+                select(Enterprise.id).where(Enterprise.uscc == ent.uscc, Enterprise.id != ent.id)) is not None
+        if clash:
             errors.setdefault("uscc", []).append("该统一社会信用代码已登记")
 
 
@@ -151,10 +159,11 @@ def _sector_snapshot(ent: Enterprise) -> list[dict[str, Any]]:
     return [{"sector": s.sector, "activities": list(s.activities or []), "data": s.data} for s in ent.sectors]
 
 
-def _finish(session: Session, actor: Actor, ent: Enterprise, data: dict[str, Any]) -> None:
+def _finish(session: Session, actor: Actor, ent: Enterprise, data: dict[str, Any],
+            taken: set[str] | None = None) -> None:
     """Set derived columns, validate references and sector data, raise all errors at once."""
     errors: dict[str, Any] = {}
-    _check_references(session, actor, ent, errors)
+    _check_references(session, actor, ent, errors, taken)
     cleaned = None
     if "sectors" in data:
         cleaned, sector_errors = validate_sectors(data["sectors"] or [])
@@ -174,11 +183,52 @@ def create_enterprise(session: Session, actor: Actor, data: dict[str, Any]) -> E
     ent = Enterprise(**{k: data.get(k) for k in _COLUMNS if k in data})
     with session.no_autoflush:
         _finish(session, actor, ent, data)
+    sectors = _sector_snapshot(ent)  # before the flush: afterwards reading ent.sectors would cost a SELECT
     session.add(ent)
     session.flush()
-    audit.record(session, actor, "create", "enterprise", ent.id, summary=f"新增企业 {ent.name}",
-                 after={**audit.snapshot(ent, _COLUMNS), "sectors": _sector_snapshot(ent)})
+    _record_created(session, actor, ent, sectors)
     return ent
+
+
+def _record_created(session: Session, actor: Actor, ent: Enterprise, sectors: list[dict[str, Any]]) -> None:
+    audit.record(session, actor, "create", "enterprise", ent.id, summary=f"新增企业 {ent.name}",
+                 after={**audit.snapshot(ent, _COLUMNS), "sectors": sectors})
+
+
+def create_enterprises(
+    session: Session, actor: Actor, items: list[dict[str, Any]], *, batch_size: int = 500
+) -> tuple[list[Enterprise], dict[int, dict[str, Any]]]:
+    """Create many enterprises (bulk import): for each item the same permission, validation, scope check and
+    audit entry as :func:`create_enterprise`, but with one USCC lookup and one flush per batch, not per item.
+
+    Returns the created enterprises and the errors of the refused items keyed by their index in ``items``.
+    Valid items are created even when others are refused: the caller decides whether to roll back.
+    """
+    require(actor, "enterprise.create")
+    created: list[Enterprise] = []
+    errors: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(items), batch_size):
+        chunk = items[start:start + batch_size]
+        usccs = [d["uscc"] for d in chunk if d.get("uscc")]
+        taken = set(session.scalars(select(Enterprise.uscc).where(Enterprise.uscc.in_(usccs))))
+        pending: list[tuple[Enterprise, list[dict[str, Any]]]] = []
+        with session.no_autoflush:
+            for index, data in enumerate(chunk, start=start):
+                ent = Enterprise(**{k: data.get(k) for k in _COLUMNS if k in data})
+                try:
+                    _finish(session, actor, ent, data, taken)
+                except ValidationFailed as exc:
+                    errors[index] = exc.errors
+                    continue
+                taken.add(ent.uscc)  # a repeated code later in the same batch is refused like a registered one
+                pending.append((ent, _sector_snapshot(ent)))
+                session.add(ent)
+        session.flush()
+        for ent, sectors in pending:
+            _record_created(session, actor, ent, sectors)
+            created.append(ent)
+    session.flush()
+    return created, errors
 
 
 def update_enterprise(session: Session, actor: Actor, enterprise_id: int, data: dict[str, Any]) -> Enterprise:
@@ -186,6 +236,20 @@ def update_enterprise(session: Session, actor: Actor, enterprise_id: int, data: 
 
     Enterprise users may update their own record except :data:`SUPERVISION_FIELDS`; sending a changed value
     for one of those is refused with 403 naming the fields.
+    """
+    ent, b, a = _apply_update(session, actor, enterprise_id, data)
+    session.flush()
+    if a:
+        audit.record(session, actor, "update", "enterprise", ent.id, summary=f"修改企业 {ent.name}", before=b, after=a)
+    return ent
+
+
+def _apply_update(
+    session: Session, actor: Actor, enterprise_id: int, data: dict[str, Any], owners: dict[str, int] | None = None
+) -> tuple[Enterprise, dict[str, Any], dict[str, Any]]:
+    """Check and apply an update without flushing; returns the enterprise and the audit diff (before, after).
+
+    ``owners`` (USCC → enterprise id, looked up in bulk by the caller) replaces the per-call USCC query.
     """
     ent = get_enterprise(session, actor, enterprise_id)
     require(actor, "enterprise.update")
@@ -198,17 +262,49 @@ def update_enterprise(session: Session, actor: Actor, enterprise_id: int, data: 
         for key in _COLUMNS:
             if key in data:
                 setattr(ent, key, data[key])
+        taken = None if owners is None else ({ent.uscc} if owners.get(ent.uscc, ent.id) != ent.id else set())
         try:
-            _finish(session, actor, ent, data)
+            _finish(session, actor, ent, data, taken)
         except ValidationFailed:
             session.expire(ent)  # leave nothing half-applied in the identity map
             raise
-    session.flush()
     after = {**audit.snapshot(ent, _COLUMNS), "sectors": _sector_snapshot(ent)}
     b, a = audit.diff(before, after)
-    if a:
-        audit.record(session, actor, "update", "enterprise", ent.id, summary=f"修改企业 {ent.name}", before=b, after=a)
-    return ent
+    return ent, b, a
+
+
+def update_enterprises(
+    session: Session, actor: Actor, items: list[tuple[int, dict[str, Any]]], *, batch_size: int = 500
+) -> tuple[list[Enterprise], dict[int, dict[str, Any]]]:
+    """Apply many updates ``(enterprise id, data)`` (bulk import): for each item the same permission, version,
+    scope and validation checks and audit entry as :func:`update_enterprise`, but with one USCC lookup and one
+    flush per batch, not per item.
+
+    Returns the updated enterprises and the validation errors of the refused items keyed by their index in
+    ``items``; :class:`NotFound`, :class:`PermissionDenied` and :class:`Conflict` refuse the whole call as
+    they refuse a single update. The caller decides whether to roll back.
+    """
+    updated: list[Enterprise] = []
+    errors: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(items), batch_size):
+        chunk = items[start:start + batch_size]
+        usccs = [d["uscc"] for _, d in chunk if d.get("uscc")]
+        owners = dict(session.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(usccs))).all())
+        for index, (enterprise_id, data) in enumerate(chunk, start=start):
+            try:
+                ent, b, a = _apply_update(session, actor, enterprise_id, data, owners)
+            except ValidationFailed as exc:
+                errors[index] = exc.errors
+                continue
+            if "uscc" in b and owners.get(b["uscc"]) == ent.id:
+                del owners[b["uscc"]]  # the old code is free again
+            owners[ent.uscc] = ent.id
+            if a:
+                audit.record(session, actor, "update", "enterprise", ent.id, summary=f"修改企业 {ent.name}",
+                             before=b, after=a)
+            updated.append(ent)
+        session.flush()
+    return updated, errors
 
 
 def visible_enterprise_ids(session: Session, actor: Actor, ids: list[int]) -> set[int]:
@@ -221,10 +317,12 @@ def visible_enterprise_ids(session: Session, actor: Actor, ids: list[int]) -> se
 __all__ = [
     "NotFound",
     "create_enterprise",
+    "create_enterprises",
     "enterprise_query",
     "get_enterprise",
     "list_enterprises",
     "update_enterprise",
+    "update_enterprises",
     "validate_sectors",
     "visible_enterprise_ids",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.models import Agency, Enterprise, Jurisdiction, JurisdictionLevel, User
 from core.services import audit
@@ -53,6 +53,41 @@ def _check_code(session: Session, node: Jurisdiction, errors: dict[str, list[str
             errors.setdefault("code", []).append("该行政区划代码已被使用")
 
 
+def _check_children(session: Session, node: Jurisdiction, errors: dict[str, list[str]]) -> None:
+    """A node's (new) level must stay above the levels of its children."""
+    level = JurisdictionLevel(node.level)
+    child_levels = session.scalars(
+        select(Jurisdiction.level).where(Jurisdiction.parent_id == node.id).distinct()
+    )
+    clash = sorted({JurisdictionLevel(c) for c in child_levels if JurisdictionLevel(c).rank <= level.rank},
+                   key=lambda c: c.rank)
+    if clash:
+        errors.setdefault("level", []).append(f"“{node.name}”下有{clash[0].label}级辖区，不能改为{level.label}")
+
+
+def _check_enterprise_refs(session: Session, node: Jurisdiction, parent: Jurisdiction | None,
+                           errors: dict[str, list[str]]) -> None:
+    """Keep enterprises consistent: a node enterprises belong to cannot become a grid, and a move must not take
+    an enterprise's grid cell out from under the enterprise's jurisdiction."""
+    if node.level == JurisdictionLevel.GRID:
+        n = session.scalar(select(func.count()).where(Enterprise.jurisdiction_id == node.id))
+        if n:
+            errors.setdefault("level", []).append(f"有 {n} 家企业以“{node.name}”为所属辖区，不能改为网格")
+    if node.id is None or parent is None or parent.path + f"{node.id}/" == node.path:
+        return
+    grid = aliased(Jurisdiction)
+    rows = session.execute(
+        select(Enterprise.id, Jurisdiction.path)
+        .join(Jurisdiction, Enterprise.jurisdiction_id == Jurisdiction.id)
+        .join(grid, Enterprise.grid_id == grid.id)
+        .where(grid.path.like(node.path + "%"))
+    ).all()
+    stranded = [eid for eid, jpath in rows if not (jpath.startswith(node.path) or parent.path.startswith(jpath))]
+    if stranded:
+        errors.setdefault("parent_id", []).append(
+            f"移动后有 {len(stranded)} 家企业的网格将不在其所属辖区内，请先调整这些企业的所属辖区或网格")
+
+
 def create_jurisdiction(session: Session, actor: Actor, data: dict[str, Any]) -> Jurisdiction:
     """Create a node under ``data['parent_id']``; its level must be below the parent's."""
     require(actor, "jurisdiction.manage")
@@ -86,6 +121,8 @@ def update_jurisdiction(session: Session, actor: Actor, node_id: int, data: dict
                 setattr(node, key, data[key])
         parent = _check_placement(session, node, errors)
         _check_code(session, node, errors)
+        _check_children(session, node, errors)
+        _check_enterprise_refs(session, node, parent, errors)
         if errors:
             session.expire(node)
             raise ValidationFailed(errors)

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from core.extensions import db
 from core.schemas.base import BaseSchema, Int, List, Nested
-from core.schemas.enterprise import EnterpriseFilterIn, EnterpriseIn, EnterpriseOut, SectorOut
+from core.schemas.enterprise import EnterpriseFilterIn, EnterpriseIn, EnterpriseOut
 from core.plugins import plugins
 from core.services import enterprises
 from core.views.api import authenticate, current_actor
@@ -28,11 +28,17 @@ class EnterpriseUpdateIn(EnterpriseIn):
     version = Int(required=True, load_only=True)
 
 
+# Any field but ``version`` may be left out; ``partial=True`` would waive ``version``'s ``required`` too.
+_UPDATE_PARTIAL = tuple(name for name in EnterpriseUpdateIn._declared_fields if name != "version")
+_OUT_FIELDS = tuple(EnterpriseOut._declared_fields)
+
+
 def dump(ent) -> dict:
-    data = EnterpriseOut().dump(ent)
+    """Raw values for the ``EnterpriseOut`` response schema, which dumps them (once), plus sector names."""
+    data = {name: getattr(ent, name) for name in _OUT_FIELDS}
     registry = plugins()
-    data["sectors"] = [SectorOut().dump({"sector": s.sector, "sector_name": registry.sector_name(s.sector),
-                                         "activities": s.activities, "data": s.data}) for s in ent.sectors]
+    data["sectors"] = [{"sector": s.sector, "sector_name": registry.sector_name(s.sector),
+                        "activities": s.activities, "data": s.data} for s in ent.sectors]
     return data
 
 
@@ -64,7 +70,7 @@ def detail(enterprise_id: int):
 
 
 @blp.route("/<int:enterprise_id>", methods=["PATCH"])
-@blp.arguments(EnterpriseUpdateIn(partial=True))
+@blp.arguments(EnterpriseUpdateIn(partial=_UPDATE_PARTIAL))
 @blp.response(200, EnterpriseOut)
 def update(data, enterprise_id: int):
     """Change some fields; 409 when ``version`` is not the current one."""

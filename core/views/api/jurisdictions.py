@@ -19,6 +19,10 @@ class JurisdictionUpdateIn(JurisdictionIn):
     version = Int(required=True, load_only=True)
 
 
+# Any field but ``version`` may be left out; ``partial=True`` would waive ``version``'s ``required`` too.
+_UPDATE_PARTIAL = tuple(name for name in JurisdictionUpdateIn._declared_fields if name != "version")
+
+
 @blp.route("")
 @blp.response(200, JurisdictionOut(many=True))
 def list_():
@@ -44,7 +48,7 @@ def detail(node_id: int):
 
 
 @blp.route("/<int:node_id>", methods=["PATCH"])
-@blp.arguments(JurisdictionUpdateIn(partial=True))
+@blp.arguments(JurisdictionUpdateIn(partial=_UPDATE_PARTIAL))
 @blp.response(200, JurisdictionOut)
 def update(data, node_id: int):
     """Rename, recode or move a node (admins); 409 on a stale ``version``."""

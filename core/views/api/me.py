@@ -17,4 +17,6 @@ blp.before_request(authenticate)
 def me():
     """Who the token belongs to, with roles and scope anchors."""
     user = current_actor()
-    return {**UserOut().dump(user), "roles": sorted(r.value for r in user.roles)}
+    # Raw values: the response schema dumps them (dumping twice breaks on dates).
+    return {**{name: getattr(user, name) for name in UserOut._declared_fields},
+            "roles": sorted(r.value for r in user.roles)}
