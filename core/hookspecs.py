@@ -65,7 +65,11 @@ def register_checklists() -> list[dict[str, Any]]:
 
 @hookspec
 def register_object_types() -> list[ObjectType]:
-    """Return the inspectable object types this sector adds (R-A3), e.g. 电梯 or 危货车辆."""
+    """Return the inspectable object types this sector adds (R-A3), e.g. 电梯 or 危货车辆.
+
+    Called once when the app starts; all plugins' lists are collected into ``registry.object_types`` by code
+    (a later duplicate code replaces an earlier one, so prefix codes with the sector when in doubt).
+    """
 
 
 @hookspec

@@ -1,0 +1,38 @@
+"""Hook implementations of the 工贸 plugin. Only @hookimpl functions here; logic lives beside this module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from anjian_gongmao import __version__
+from anjian_gongmao.fields import GongmaoFields
+from core.hookspecs import hookimpl
+from core.plugin_types import EnterpriseFieldSpec, ObjectType, SectorInfo
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@hookimpl
+def register_sector() -> SectorInfo:
+    return SectorInfo(
+        code="gongmao",
+        name="工贸",
+        version=__version__,
+        description="冶金、有色、建材、机械、轻工、纺织、烟草、商贸等工贸企业：粉尘防爆、涉氨制冷、有限空间作业。",
+        activities=("冶金", "有色", "建材", "机械", "轻工", "纺织", "烟草", "商贸"),
+    )
+
+
+@hookimpl
+def register_enterprise_fields() -> EnterpriseFieldSpec:
+    return EnterpriseFieldSpec(sector="gongmao", schema=GongmaoFields, template="gongmao/enterprise_section.html")
+
+
+@hookimpl
+def register_object_types() -> list[ObjectType]:
+    return [ObjectType(code="gongmao_confined_space", name="有限空间作业点", sector="gongmao")]
+
+
+@hookimpl
+def register_template_dirs() -> list[str]:
+    return [str(TEMPLATES)]
