@@ -85,10 +85,15 @@ def import_enterprises_command(path: str) -> None:
 
     from core.extensions import db
     from core.services.actors import SYSTEM
+    from core.services.errors import ValidationFailed
     from core.services.importexport import import_enterprises
 
     with open(path, "rb") as fh:
-        report = import_enterprises(db.session, SYSTEM, FileStorage(fh, filename=path))
+        try:
+            report = import_enterprises(db.session, SYSTEM, FileStorage(fh, filename=path))
+        except ValidationFailed as exc:  # the file as a whole is unusable (type, encoding, empty, too big)
+            db.session.rollback()
+            raise click.ClickException("；".join(m for msgs in exc.errors.values() for m in msgs)) from None
     if not report.ok:
         db.session.rollback()
         for err in report.errors:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -67,6 +67,12 @@ def database_url(tmp_path_factory) -> str:
 def app(database_url: str) -> Iterator[Flask]:
     reset_database(database_url)
     app = create_app(base_config(database_url))
+
+    @app.before_request
+    def _forget_cached_user() -> None:
+        # Test requests run inside the test's app context (see ``session``), where Flask-Login caches the
+        # first loaded user in ``g``; each request must load its own client's user, as in production.
+        g.pop("_login_user", None)
     with app.app_context():
         upgrade()
         app.config["WORLD"] = factories.build_world(db.session)

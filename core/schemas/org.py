@@ -21,7 +21,8 @@ class JurisdictionIn(BaseSchema):
     @validates("code")
     def _code(self, value: str | None, **kwargs) -> None:
         # 行政区划代码: 6 digits to county level, 9 for 乡镇/街道, 12 for 村/社区 (GB/T 2260, GB/T 10114).
-        if value is not None and (not value.isdigit() or len(value) not in (6, 9, 12)):
+        # isascii(): str.isdigit() also accepts full-width digits (３５０２１３) typed with a Chinese IME.
+        if value is not None and (not (value.isascii() and value.isdigit()) or len(value) not in (6, 9, 12)):
             raise ValidationError("行政区划代码应为 6、9 或 12 位数字")
 
 

@@ -77,7 +77,9 @@ def get_enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterp
 
 
 def _check_references(session: Session, actor: Actor, ent: Enterprise, errors: dict[str, list[str]],
-                      taken: set[str] | None = None) -> None:
+                      taken: set[str]) -> None:
+    """Reference, scope and uniqueness checks. ``taken``: the USCCs registered to *other* enterprises, looked
+    up in bulk by the caller (one query per batch instead of one per enterprise)."""
     node = session.get(Jurisdiction, ent.jurisdiction_id) if ent.jurisdiction_id else None
     scope = scope_of(actor)
     if node is None:
@@ -94,15 +96,8 @@ def _check_references(session: Session, actor: Actor, ent: Enterprise, errors: d
             errors.setdefault("grid_id", []).append("所选网格不属于所属辖区")
     if ent.supervising_agency_id is not None and session.get(Agency, ent.supervising_agency_id) is None:
         errors.setdefault("supervising_agency_id", []).append("监管主体不存在")
-    if ent.uscc:
-        # ``taken``: the USCCs already registered, looked up in bulk by the caller (new enterprises only).
-        if taken is not None:
-            clash = ent.uscc in taken
-        else:
-            clash = session.scalar(
-                select(Enterprise.id).where(Enterprise.uscc == ent.uscc, Enterprise.id != ent.id)) is not None
-        if clash:
-            errors.setdefault("uscc", []).append("该统一社会信用代码已登记")
+    if ent.uscc and ent.uscc in taken:
+        errors.setdefault("uscc", []).append("该统一社会信用代码已登记")
 
 
 def validate_sectors(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -159,8 +154,7 @@ def _sector_snapshot(ent: Enterprise) -> list[dict[str, Any]]:
     return [{"sector": s.sector, "activities": list(s.activities or []), "data": s.data} for s in ent.sectors]
 
 
-def _finish(session: Session, actor: Actor, ent: Enterprise, data: dict[str, Any],
-            taken: set[str] | None = None) -> None:
+def _finish(session: Session, actor: Actor, ent: Enterprise, data: dict[str, Any], taken: set[str]) -> None:
     """Set derived columns, validate references and sector data, raise all errors at once."""
     errors: dict[str, Any] = {}
     _check_references(session, actor, ent, errors, taken)
@@ -178,16 +172,14 @@ def _finish(session: Session, actor: Actor, ent: Enterprise, data: dict[str, Any
 
 
 def create_enterprise(session: Session, actor: Actor, data: dict[str, Any]) -> Enterprise:
-    """Create an enterprise from loaded :class:`~core.schemas.enterprise.EnterpriseIn` data."""
-    require(actor, "enterprise.create")
-    ent = Enterprise(**{k: data.get(k) for k in _COLUMNS if k in data})
-    with session.no_autoflush:
-        _finish(session, actor, ent, data)
-    sectors = _sector_snapshot(ent)  # before the flush: afterwards reading ent.sectors would cost a SELECT
-    session.add(ent)
-    session.flush()
-    _record_created(session, actor, ent, sectors)
-    return ent
+    """Create an enterprise from loaded :class:`~core.schemas.enterprise.EnterpriseIn` data.
+
+    Raises :class:`ValidationFailed` with every field error at once (references, uniqueness, sector data).
+    """
+    created, errors = create_enterprises(session, actor, [data])
+    if errors:
+        raise ValidationFailed(errors[0])
+    return created[0]
 
 
 def _record_created(session: Session, actor: Actor, ent: Enterprise, sectors: list[dict[str, Any]]) -> None:
@@ -235,21 +227,21 @@ def update_enterprise(session: Session, actor: Actor, enterprise_id: int, data: 
     """Apply a partial update (loaded with ``partial=True``); ``data['version']`` must be the edited version.
 
     Enterprise users may update their own record except :data:`SUPERVISION_FIELDS`; sending a changed value
-    for one of those is refused with 403 naming the fields.
+    for one of those is refused with 403 naming the fields. Out of scope → :class:`NotFound`; stale version →
+    :class:`Conflict`; invalid data → :class:`ValidationFailed`.
     """
-    ent, b, a = _apply_update(session, actor, enterprise_id, data)
-    session.flush()
-    if a:
-        audit.record(session, actor, "update", "enterprise", ent.id, summary=f"修改企业 {ent.name}", before=b, after=a)
-    return ent
+    updated, errors = update_enterprises(session, actor, [(enterprise_id, data)])
+    if errors:
+        raise ValidationFailed(errors[0])
+    return updated[0]
 
 
 def _apply_update(
-    session: Session, actor: Actor, enterprise_id: int, data: dict[str, Any], owners: dict[str, int] | None = None
+    session: Session, actor: Actor, enterprise_id: int, data: dict[str, Any], owners: dict[str, int]
 ) -> tuple[Enterprise, dict[str, Any], dict[str, Any]]:
     """Check and apply an update without flushing; returns the enterprise and the audit diff (before, after).
 
-    ``owners`` (USCC → enterprise id, looked up in bulk by the caller) replaces the per-call USCC query.
+    ``owners`` maps the USCCs of the batch to the ids of the enterprises holding them (looked up in bulk).
     """
     ent = get_enterprise(session, actor, enterprise_id)
     require(actor, "enterprise.update")
@@ -262,7 +254,7 @@ def _apply_update(
         for key in _COLUMNS:
             if key in data:
                 setattr(ent, key, data[key])
-        taken = None if owners is None else ({ent.uscc} if owners.get(ent.uscc, ent.id) != ent.id else set())
+        taken = {ent.uscc} if owners.get(ent.uscc, ent.id) != ent.id else set()
         try:
             _finish(session, actor, ent, data, taken)
         except ValidationFailed:

@@ -41,7 +41,8 @@ class Column:
 
 
 COLUMNS: list[Column] = [
-    Column("uscc", "统一社会信用代码*", "91350213MA2YQ1234X", "18 位，校验位须正确；已登记的代码将更新该企业"),
+    Column("uscc", "统一社会信用代码*", "91350213MA2YQ1234A",
+           "18 位，校验位须正确；已登记的代码将更新该企业，更新时留空的单元格保持原值不变"),
     Column("name", "单位名称*", "厦门示例化工有限公司"),
     Column("address", "地址", "厦门市翔安区新店街道示例路1号"),
     Column("jurisdiction", "所属辖区*", "350213", "行政区划代码，或用“/”分隔的名称路径，如 厦门市/翔安区/新店街道"),
@@ -157,7 +158,11 @@ class _Resolver:
         for n in self.nodes:
             if n.level == "grid":
                 self.grid_by_name.setdefault(n.name, []).append(n)
-        self.agencies = {a.name: a.id for a in session.scalars(select(Agency))}
+        # Keep the loaded objects referenced: the identity map holds them weakly, and the services look the
+        # jurisdiction and agency of every row up with session.get(), which must not become a SELECT per row.
+        self.agency_objects = list(session.scalars(select(Agency)))
+        self.agencies = {a.name: a.id for a in self.agency_objects}
+        self.scope = scope_of(actor)
         self.sectors = {info.name: code for code, info in plugins().sectors.items()}
         self.sectors.update({code: code for code in plugins().sectors})
         self.levels = {label: value for value, label in SUPERVISION_LEVELS.items()}
@@ -195,6 +200,10 @@ def _row_to_input(values: dict[str, str | None], res: _Resolver, errors: list[tu
         area = res.jurisdiction(values["jurisdiction"])
         if area is None:
             errors.append(("jurisdiction", f"找不到辖区“{values['jurisdiction']}”"))
+        elif area.level == "grid":
+            errors.append(("jurisdiction", "所属辖区不能是网格，请在“所在网格”中选择网格"))
+        elif not res.scope.covers_path(area.path):
+            errors.append(("jurisdiction", "所属辖区不在您的管辖范围内"))
         else:
             data["jurisdiction_id"] = area.id
     else:
@@ -249,7 +258,9 @@ def import_enterprises(session: Session, actor: Actor, upload: FileStorage | Non
     keys = [_BY_HEADER[h].key if h else None for h in header]
     schema = EnterpriseIn()
     seen: dict[str, int] = {}
-    parsed: list[tuple[int, dict[str, Any]]] = []
+    # (row number, loaded data, keys the row actually filled): on update an empty cell keeps the stored value,
+    # so the schema's defaults (flags = 否, 在营 = 是) must not count as input.
+    parsed: list[tuple[int, dict[str, Any], set[str]]] = []
     for offset, row in enumerate(rows):
         rownum = offset + 2
         if not any(row):
@@ -257,13 +268,14 @@ def import_enterprises(session: Session, actor: Actor, upload: FileStorage | Non
         values = {k: (row[i] if i < len(row) else None) for i, k in enumerate(keys) if k}
         row_errors: list[tuple[str, str]] = []
         data = _row_to_input(values, res, row_errors)
+        reported = {key for key, _ in row_errors}  # e.g. an unknown 辖区 is not also reported as missing
+        provided = set(data)
         try:
             data = schema.load(data)
         except ValidationError as exc:
-            for fname, msgs in exc.messages.items():
-                col = _BY_KEY.get(_FIELD_TO_COLUMN.get(fname, fname))
-                for msg in (msgs if isinstance(msgs, list) else [str(msgs)]):
-                    row_errors.append((col.key if col else fname, msg if isinstance(msg, str) else str(msg)))
+            for key, msg in _field_messages(exc.messages):
+                if key not in reported:
+                    row_errors.append((key, msg))
         uscc = data.get("uscc") or values.get("uscc")
         if uscc and uscc in seen:
             row_errors.append(("uscc", f"与第 {seen[uscc]} 行重复"))
@@ -272,43 +284,80 @@ def import_enterprises(session: Session, actor: Actor, upload: FileStorage | Non
         for key, msg in row_errors:
             report.errors.append(RowError(rownum, _BY_KEY[key].header.rstrip("*") if key in _BY_KEY else key, msg))
         if not row_errors:
-            parsed.append((rownum, data))
+            parsed.append((rownum, data, provided))
+    if not parsed and not report.errors:
+        raise ValidationFailed({"file": ["文件中没有数据行"]})
 
     existing = {}
-    usccs = [d["uscc"] for _, d in parsed]
+    usccs = [d["uscc"] for _, d, _ in parsed]
     for i in range(0, len(usccs), 500):
         existing.update({e.uscc: e for e in session.scalars(
             select(Enterprise).where(Enterprise.uscc.in_(usccs[i:i + 500])).options(selectinload(Enterprise.sectors))
         )})
     scope = scope_of(actor)
-    for rownum, data in parsed:
+    for rownum, data, _ in parsed:
         ent = existing.get(data["uscc"])
         if ent is not None and not scope.everything and not scope.covers_path(ent.scope_path):
             report.errors.append(RowError(rownum, "统一社会信用代码", "该代码已由其他辖区登记，不能在此导入"))
     if report.errors:
+        report.errors.sort(key=lambda e: e.row)  # stable: a row's errors stay in column order
         return report
 
-    for rownum, data in parsed:
+    creates: list[tuple[int, dict[str, Any]]] = []
+    updates: list[tuple[int, dict[str, Any]]] = []
+    for rownum, data, provided in parsed:
         ent = existing.get(data["uscc"])
-        try:
-            if ent is None:
-                enterprises.create_enterprise(session, actor, data)
-                report.created += 1
-            else:
-                if "sectors" in data:  # keep the sector data the spreadsheet does not carry
-                    old = {s.sector: s.data for s in ent.sectors}
-                    for item in data["sectors"]:
-                        item["data"] = old.get(item["sector"], {})
-                enterprises.update_enterprise(session, actor, ent.id, {**data, "version": ent.version})
-                report.updated += 1
-        except ValidationFailed as exc:
-            for fname, msgs in exc.errors.items():
-                col = _BY_KEY.get(_FIELD_TO_COLUMN.get(fname, fname))
-                for msg in (msgs if isinstance(msgs, list) else [str(msgs)]):
-                    report.errors.append(RowError(rownum, col.header.rstrip("*") if col else fname, str(msg)))
+        if ent is None:
+            creates.append((rownum, data))
+            continue
+        if "sectors" in data:  # keep the sector data the spreadsheet does not carry
+            old = {s.sector: s.data for s in ent.sectors}
+            for item in data["sectors"]:
+                item["data"] = old.get(item["sector"], {})
+        changes = {k: v for k, v in data.items() if k in provided}
+        updates.append((rownum, {**changes, "version": ent.version}))
+    if updates:
+        updated, errors = enterprises.update_enterprises(
+            session, actor, [(existing[data["uscc"]].id, data) for _, data in updates])
+        report.updated = len(updated)
+        for index, errs in errors.items():
+            _add_errors(report, updates[index][0], errs)
+    if creates:
+        created, errors = enterprises.create_enterprises(session, actor, [data for _, data in creates])
+        report.created = len(created)
+        for index, errs in errors.items():
+            _add_errors(report, creates[index][0], errs)
     if report.errors:
+        report.errors.sort(key=lambda e: e.row)
         report.created = report.updated = 0
     return report
+
+
+def _field_messages(messages: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(column key, message) pairs from marshmallow-shaped errors; nested ones (a sector's data) are flattened
+    to ``path：message`` so that the user reads the message, not a Python dict."""
+
+    def leaves(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield from leaves(v, path + (str(k),))
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                yield from leaves(v, path)
+        else:
+            yield path, str(value)
+
+    for fname, msgs in messages.items():
+        col = _BY_KEY.get(_FIELD_TO_COLUMN.get(fname, fname))
+        for path, msg in leaves(msgs, ()):
+            if fname == "sectors" and path and path[0].isdigit():
+                path = (f"第 {int(path[0]) + 1} 个领域",) + path[1:]
+            yield (col.key if col else fname), ("、".join(path) + "：" + msg if path else msg)
+
+
+def _add_errors(report: ImportReport, rownum: int, errors: dict[str, Any]) -> None:
+    for key, msg in _field_messages(errors):
+        report.errors.append(RowError(rownum, _BY_KEY[key].header.rstrip("*") if key in _BY_KEY else key, msg))
 
 
 # --- template and export -------------------------------------------------------------------------------------

@@ -137,9 +137,10 @@ def update_jurisdiction(session: Session, actor: Actor, node_id: int, data: dict
                         .values(scope_path=new_path + func.substr(Enterprise.scope_path, len(old_path) + 1)),
                         execution_options={"synchronize_session": False})
         session.expire_all()
-    b, a = audit.diff(before, audit.snapshot(session.get(Jurisdiction, node_id), _FIELDS + ["path"]))
+    node = session.get(Jurisdiction, node_id)
+    b, a = audit.diff(before, audit.snapshot(node, _FIELDS + ["path"]))
     if a:
-        audit.record(session, actor, "update", "jurisdiction", node_id, summary=f"修改辖区 {data.get('name', '')}",
+        audit.record(session, actor, "update", "jurisdiction", node_id, summary=f"修改辖区 {node.name}",
                      before=b, after=a)
     return session.get(Jurisdiction, node_id)
 

@@ -97,6 +97,10 @@ def get_user(session: Session, actor: Actor, user_id: int) -> User:
 
 
 def _check(session: Session, user: User, roles: set[Role], errors: dict[str, list[str]]) -> None:
+    if roles & ENTERPRISE_ROLES and roles - ENTERPRISE_ROLES:
+        # Also checked by UserIn; repeated here because an enterprise user holding a government role would get
+        # that role's permissions (e.g. change its own supervision fields) whatever the caller validated.
+        errors.setdefault("roles", []).append("企业角色不能与政府或管理员角色同时授予")
     if roles & ENTERPRISE_ROLES:
         if not user.enterprise_id or session.get(Enterprise, user.enterprise_id) is None:
             errors.setdefault("enterprise_id", []).append("企业用户必须选择所属企业")

@@ -21,7 +21,7 @@ from core.schemas.enterprise import (
     EnterpriseIn,
 )
 from core.services import enterprises, importexport, jurisdictions
-from core.services.errors import ValidationFailed
+from core.services.errors import Conflict, ValidationFailed
 from core.services.permissions import can, require
 from core.views.web.forms import flat_errors, form_data, load
 
@@ -185,6 +185,15 @@ def edit(enterprise_id: int):
             db.session.rollback()
             ent = enterprises.get_enterprise(db.session, current_user, enterprise_id)
             return render_template("enterprises/form.html", **_form_context(ent, values, exc.errors)), 422
+        except Conflict as exc:
+            # Someone saved in between: keep what this user typed, show the current record beside it, and let
+            # them save again knowingly against the current version.
+            db.session.rollback()
+            ent = enterprises.get_enterprise(db.session, current_user, enterprise_id)
+            values["version"] = ent.version
+            context = _form_context(ent, values)
+            return render_template("enterprises/form.html", conflict=exc.message, current=_values_of(ent),
+                                   **context), 409
         flash("已保存", "success")
         return redirect(url_for(".detail", enterprise_id=ent.id))
     return render_template("enterprises/form.html", **_form_context(ent, _values_of(ent)))
@@ -208,7 +217,8 @@ def import_():
             flash(f"导入成功：新增 {report.created} 家，更新 {report.updated} 家", "success")
             return redirect(url_for(".index"))
         db.session.rollback()
-    return render_template("enterprises/import.html", report=report, columns=importexport.COLUMNS)
+    status = 422 if report is not None and not report.ok else 200
+    return render_template("enterprises/import.html", report=report, columns=importexport.COLUMNS), status
 
 
 @bp.get("/import/template.<fmt>")
