@@ -180,6 +180,11 @@ def plugins_index():
     return render_template("admin/plugins.html", rows=rows)
 
 
+AUDIT_ACTIONS = {"create": "新增", "update": "修改", "delete": "删除", "login": "登录", "login_failed": "登录失败",
+                 "login_refused_locked": "锁定期间尝试登录", "unlock": "解锁", "revoke": "吊销"}
+AUDIT_OBJECTS = {"enterprise": "企业", "user": "用户", "jurisdiction": "辖区", "agency": "执法机关", "api_token": "API 令牌"}
+
+
 @bp.get("/audit")
 @login_required
 def audit_index():
@@ -193,4 +198,5 @@ def audit_index():
         stmt = stmt.where(AuditEntry.id < after)
     entries = list(db.session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(51)))
     next_after = entries[49].id if len(entries) > 50 else None
-    return render_template("admin/audit.html", entries=entries[:50], next_after=next_after, object_type=object_type)
+    return render_template("admin/audit.html", entries=entries[:50], next_after=next_after, object_type=object_type,
+                           actions=AUDIT_ACTIONS, objects=AUDIT_OBJECTS)
