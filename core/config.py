@@ -60,6 +60,20 @@ class DefaultConfig:
     OPENAPI_JSON_PATH = "openapi.json"
     JSON_AS_ASCII = False
 
+    #: Hidden-danger levels, lowest first: (code, label). A province may add e.g. ("large", "较大") between them;
+    #: "general" and "major" must stay (the closed loop treats "major" specially: report, plan, listing).
+    HAZARD_LEVELS: list[tuple[str, str]] = [("general", "一般"), ("major", "重大")]
+    #: Default rectification deadlines per sector ("*" = any) and level. Platform defaults, not legal text:
+    #: 16号令 sets no fixed number of days; deployments set their own.
+    HAZARD_DEADLINE_POLICIES: dict = {
+        "*": {"general": {"days": 15, "kind": "working"}, "major": {"days": 90, "kind": "calendar"}},
+    }
+    #: Remind the responsible people this many days before a deadline (reminders command).
+    REMINDER_DAYS_BEFORE = 3
+    #: Where uploaded files are stored (content-addressed by SHA-256); default ``<instance>/uploads``.
+    UPLOAD_FOLDER: str | None = None
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
     #: Page sizes for lists: the default, and the most a client may ask for.
     PAGE_SIZE = 20
     MAX_PAGE_SIZE = 200
@@ -88,6 +102,9 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "anjian.db")
+
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
 
     if not app.config.get("SECRET_KEY"):
         if app.config["TESTING"] or app.config["ENV"] == "development":

@@ -2,6 +2,16 @@
 
 from core.models.audit import AuditEntry
 from core.models.base import Base
+from core.models.hazard import (
+    Attachment,
+    Hazard,
+    HazardExtension,
+    HazardPlan,
+    HazardState,
+    HazardSupervision,
+    HazardTransition,
+    Notification,
+)
 from core.models.org import (
     Agency,
     Enterprise,
@@ -10,10 +20,24 @@ from core.models.org import (
     JurisdictionLevel,
     SupervisionLevel,
 )
+from core.models.risk import ControlMeasure, InspectionTask, RiskGrade, RiskPoint, TaskCheck
 from core.models.user import ApiToken, Role, User, UserRole
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
+    "ControlMeasure",
+    "Hazard",
+    "HazardExtension",
+    "HazardPlan",
+    "HazardState",
+    "HazardSupervision",
+    "HazardTransition",
+    "InspectionTask",
+    "Notification",
+    "RiskGrade",
+    "RiskPoint",
+    "TaskCheck",
     "Agency",
     "ApiToken",
     "Base",

@@ -1,0 +1,206 @@
+"""Hidden dangers: registration, the scoped ledger (隐患台账) and its filters, the overdue rule (R-H1, R-H4, R-H6).
+
+State changes after registration are in :mod:`core.services.hazard_flow`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from core.models import (
+    ControlMeasure,
+    Enterprise,
+    Hazard,
+    HazardState,
+    HazardSupervision,
+    HazardTransition,
+    Jurisdiction,
+    RiskPoint,
+    Role,
+)
+from core.models.base import utcnow
+from core.models.hazard import OPEN_STATES
+from core.plugin_types import Finding, HazardTransitionEvent
+from core.plugins import plugins
+from core.services import audit
+from core.services.actors import Actor
+from core.services.attachments import Upload, store
+from core.services.base import Page, keyset_page
+from core.services.errors import NotFound, PermissionDenied, ValidationFailed
+from core.services.permissions import require
+from core.services.scope import ensure_enterprise_visible, path_clause, scope_of
+
+MAJOR = "major"
+GENERAL = "general"
+CHINA = timezone(timedelta(hours=8))
+
+#: Which sources each role may register hidden dangers under (the first is the default).
+SOURCES_BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.ENTERPRISE_MANAGER: ("self_check",),
+    Role.ENTERPRISE_PRINCIPAL: ("self_check",),
+    Role.GRID_WORKER: ("grid_patrol", "report"),
+    Role.INSPECTOR: ("inspection", "campaign"),
+    Role.REGULATOR: ("inspection", "report", "campaign"),
+}
+
+
+def today() -> date:
+    """Today in China: deadlines are calendar dates in Asia/Shanghai whatever the server's zone."""
+    return datetime.now(CHINA).date()
+
+
+def level_labels() -> dict[str, str]:
+    """Configured hidden-danger levels (code → label), lowest first; always contains general and major."""
+    return dict(current_app.config["HAZARD_LEVELS"])
+
+
+def overdue_clause(on: date) -> ColumnElement[bool]:
+    """SQL for "overdue on ``on``": still open (登记/整改中) and past its deadline. Twin of
+    :meth:`Hazard.is_overdue`; a test checks both agree on every state/deadline combination."""
+    return and_(Hazard.state.in_([s.value for s in OPEN_STATES]), Hazard.deadline.is_not(None), Hazard.deadline < on)
+
+
+def hazard_clause(actor: Actor) -> ColumnElement[bool]:
+    """Filter for the hidden dangers the actor may see (same rule as for enterprises)."""
+    scope = scope_of(actor)
+    if scope.enterprise_id is not None:
+        return Hazard.enterprise_id == scope.enterprise_id
+    return path_clause(Hazard.scope_path, scope)
+
+
+def hazard_query(session: Session, actor: Actor, filters: dict[str, Any]) -> Select:
+    """The scoped, filtered SELECT behind the ledger, the API and the exports."""
+    require(actor, "hazard.view")
+    stmt = select(Hazard).where(hazard_clause(actor))
+    if filters.get("jurisdiction_id"):
+        node = session.get(Jurisdiction, filters["jurisdiction_id"])
+        stmt = stmt.where(Hazard.scope_path.like((node.path if node else "/none/") + "%"))
+    for key in ("enterprise_id", "sector", "level", "state", "source", "risk_point_id"):
+        if filters.get(key) is not None:
+            stmt = stmt.where(getattr(Hazard, key) == filters[key])
+    if filters.get("overdue") is not None:
+        clause = overdue_clause(today())
+        stmt = stmt.where(clause if filters["overdue"] else ~clause)
+    if filters.get("supervised") is not None:
+        active = exists().where(HazardSupervision.hazard_id == Hazard.id, HazardSupervision.lifted_at.is_(None))
+        stmt = stmt.where(active if filters["supervised"] else ~active)
+    if filters.get("found_from"):
+        stmt = stmt.where(Hazard.found_at >= datetime.combine(filters["found_from"], time.min, CHINA))
+    if filters.get("found_to"):
+        stmt = stmt.where(Hazard.found_at < datetime.combine(filters["found_to"] + timedelta(days=1), time.min, CHINA))
+    q = (filters.get("q") or "").strip()
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(Hazard.description.like(pattern, escape="\\"))
+    return stmt
+
+
+def list_hazards(session: Session, actor: Actor, filters: dict[str, Any], *, after: int | None = None,
+                 size: int = 20) -> Page[Hazard]:
+    """One keyset page of the ledger, newest first, with enterprises and listings loaded in bulk."""
+    stmt = hazard_query(session, actor, filters).options(
+        selectinload(Hazard.enterprise), selectinload(Hazard.supervisions)
+    )
+    return keyset_page(session, stmt, Hazard.id, after=after, size=size, total_cap=10_000)
+
+
+def get_hazard(session: Session, actor: Actor, hazard_id: int) -> Hazard:
+    """The hidden danger, or :class:`NotFound` when missing or outside the actor's scope."""
+    require(actor, "hazard.view")
+    hazard = session.get(Hazard, hazard_id)
+    if hazard is None:
+        raise NotFound()
+    scope = scope_of(actor)
+    if scope.enterprise_id is not None:
+        if hazard.enterprise_id != scope.enterprise_id:
+            raise NotFound()
+    elif not scope.covers_path(hazard.scope_path):
+        raise NotFound()
+    return hazard
+
+
+def _source_for(actor: Actor, wanted: str | None) -> str:
+    allowed = [s for role in sorted(actor.roles) for s in SOURCES_BY_ROLE.get(role, ())]
+    if not allowed:
+        raise PermissionDenied("您的角色不能登记隐患")
+    if wanted is None:
+        return allowed[0]
+    if wanted not in allowed:
+        raise ValidationFailed({"source": ["您的角色不能以该来源登记隐患"]})
+    return wanted
+
+
+def record_transition(session: Session, actor: Actor, hazard: Hazard, action: str, from_state: str | None,
+                      comment: str | None = None, data: dict[str, Any] | None = None,
+                      uploads: list[Upload] | None = None) -> HazardTransition:
+    """Append a timeline step (with its evidence files) and fire ``on_hazard_transition`` after the flush."""
+    step = HazardTransition(hazard_id=hazard.id, action=action, from_state=from_state, to_state=hazard.state,
+                            actor_id=actor.id, actor_name=actor.display_name, comment=comment,
+                            data=audit._jsonable(data or {}))
+    session.add(step)
+    session.flush()
+    for upload in uploads or []:
+        store(session, actor, upload, "hazard", hazard.id, step.id)
+    session.flush()
+    plugins().notify("on_hazard_transition", event=HazardTransitionEvent(
+        hazard_id=hazard.id, sector=hazard.sector, from_state=from_state, to_state=hazard.state, action=action,
+        actor_id=actor.id, comment=comment or ""))
+    return step
+
+
+def register_hazard(session: Session, actor: Actor, data: dict[str, Any], uploads: list[Upload] | None = None) -> Hazard:
+    """登记: create a hidden danger from loaded :class:`~core.schemas.hazard.HazardIn` data.
+
+    The enterprise must be in the actor's scope (enterprise users: their own). The level is decided by the
+    ``classify_hazard`` hook from the suggested level and the rule item; the deciding plugin is recorded.
+    """
+    require(actor, "hazard.register")
+    enterprise = ensure_enterprise_visible(actor, session.get(Enterprise, data["enterprise_id"]))
+    source = _source_for(actor, data.get("source"))
+    errors: dict[str, list[str]] = {}
+    levels = level_labels()
+    if data.get("level", GENERAL) not in levels:
+        errors["level"] = ["隐患等级应为：" + "、".join(levels.values())]
+    if data.get("sector") and data["sector"] not in plugins().sectors:
+        errors["sector"] = [f"领域 {data['sector']} 未启用"]
+    if data.get("risk_point_id"):
+        point = session.get(RiskPoint, data["risk_point_id"])
+        if point is None or point.enterprise_id != enterprise.id:
+            errors["risk_point_id"] = ["风险点不属于该企业"]
+        elif data.get("control_measure_id"):
+            measure = session.get(ControlMeasure, data["control_measure_id"])
+            if measure is None or measure.risk_point_id != point.id:
+                errors["control_measure_id"] = ["管控措施不属于该风险点"]
+    elif data.get("control_measure_id"):
+        errors["control_measure_id"] = ["请先选择风险点"]
+    if errors:
+        raise ValidationFailed(errors)
+
+    decision = plugins().classify(Finding(
+        sector=data.get("sector"), description=data["description"], checklist_item=data.get("checklist_item"),
+        rule_item=data.get("rule_item"), suggested_level=data.get("level", GENERAL),
+        facts={"enterprise_id": enterprise.id, "is_high_risk": enterprise.is_high_risk, "source": source},
+    ))
+    found = data.get("found_on")
+    hazard = Hazard(
+        enterprise_id=enterprise.id, scope_path=enterprise.scope_path, object_type=data.get("object_type"),
+        object_ref=data.get("object_ref"), location=data.get("location"), description=data["description"],
+        category=data["category"], level=decision.level, rule_item=decision.rule_item,
+        classified_by=decision.decided_by, sector=data.get("sector"), checklist_item=data.get("checklist_item"),
+        source=source, risk_point_id=data.get("risk_point_id"), control_measure_id=data.get("control_measure_id"),
+        found_by_id=actor.id, found_by_name=actor.display_name,
+        found_at=datetime.combine(found, time(12), CHINA) if found else utcnow(), state=HazardState.REGISTERED,
+    )
+    session.add(hazard)
+    session.flush()
+    record_transition(session, actor, hazard, "register", None, data={
+        "level": decision.level, "rule_item": decision.rule_item, "decided_by": decision.decided_by,
+        "reason": decision.reason})
+    audit.record(session, actor, "create", "hazard", hazard.id, summary=f"登记隐患：{hazard.description[:60]}",
+                 after=audit.snapshot(hazard, ["enterprise_id", "level", "category", "source", "sector", "rule_item"]))
+    return hazard
