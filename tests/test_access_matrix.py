@@ -204,6 +204,23 @@ EXPECTED: dict[str, list[Case]] = {
 }
 
 
+def _merge_feature_tables() -> None:
+    """Add the entries of ``tests/access/*.py`` (see that package's docstring)."""
+    import importlib
+    import pkgutil
+
+    import tests.access
+
+    for info in pkgutil.iter_modules(tests.access.__path__):
+        module = importlib.import_module(f"tests.access.{info.name}")
+        clash = set(module.EXPECTED) & set(EXPECTED)
+        assert not clash, f"endpoints listed twice: {clash}"
+        EXPECTED.update(module.EXPECTED)
+
+
+_merge_feature_tables()
+
+
 def _cases():
     for endpoint in EXPECTED:
         for role in ROLES:

@@ -57,9 +57,9 @@ def service_error_page(exc: ServiceError):
 
 
 def init_app(app: Flask) -> None:
-    from core.views.web import admin, auth, enterprises, home
+    from core.views.web import admin, auth, enterprises, hazards, home, nav, notifications, risks, stats
 
-    for module in (auth, home, enterprises, admin):
+    for module in (auth, home, enterprises, hazards, risks, stats, notifications, admin):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"
@@ -84,6 +84,7 @@ def init_app(app: Flask) -> None:
             "Role": Role,
             "registry": plugins(),
             "today": date.today(),
+            "nav_items": nav.ITEMS,
         }
 
     @app.errorhandler(CSRFError)

@@ -23,9 +23,11 @@ from core.schemas.enterprise import (
 from core.services import enterprises, importexport, jurisdictions
 from core.services.errors import Conflict, ValidationFailed
 from core.services.permissions import can, require
+from core.views.web import nav
 from core.views.web.forms import flat_errors, form_data, load
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
+nav.add("enterprises.index", "企业", "enterprise.view", 10, audience="government")
 
 
 @dataclass(frozen=True)
