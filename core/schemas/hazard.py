@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 
 from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES, HAZARD_STATE_LABELS
 from core.schemas.base import BaseSchema, Bool, Date, Dict, Float, Int, List, Nested, Str, in_range, length, one_of
@@ -112,38 +113,150 @@ class HazardFilterIn(BaseSchema):
     size = Int(allow_none=True, validate=in_range(1, 200))
 
 
-class TransitionOut(BaseSchema):
+class UtcDateTime(fields.DateTime):
+    """An aware ISO 8601 timestamp; SQLite hands back naive datetimes, which are UTC here (see ``utcnow``)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class AttachmentOut(BaseSchema):
+    """Metadata of an evidence file; ``url`` downloads it (same token, same scope as the hazard)."""
+
     id = Int()
-    action = Str()
+    transition_id = Int(allow_none=True, metadata={"description": "所属处置步骤（时间线条目）"})
+    filename = Str()
+    content_type = Str(metadata={"description": "按文件内容判定的类型"})
+    size = Int(metadata={"description": "字节数"})
+    sha256 = Str()
+    uploaded_at = UtcDateTime()
+    url = Str()
+
+
+class TransitionOut(BaseSchema):
+    """One step of the timeline: who did what, when, from which state to which, why, with which data and evidence."""
+
+    id = Int()
+    action = Str(metadata={"description": "动作代码（register 或 actions 接口的 code）"})
+    action_label = Str()
     from_state = Str(allow_none=True)
     to_state = Str()
+    actor_id = Int(allow_none=True)
     actor_name = Str()
-    at = Str()
+    at = UtcDateTime()
     comment = Str(allow_none=True)
-    data = Dict()
+    data = Dict(metadata={"description": "本步骤的数据（期限、方案、挂牌层级等）"})
+    attachments = List(Nested(AttachmentOut))
+
+
+class PlanOut(BaseSchema):
+    """重大事故隐患 report (16号令 第十四条) and 治理方案 (第十五条 （一）–（六）)."""
+
+    status_and_cause = Str(allow_none=True)
+    harm_analysis = Str(allow_none=True)
+    goals_tasks = Str(allow_none=True)
+    methods_measures = Str(allow_none=True)
+    funds_materials = Str(allow_none=True)
+    funds_amount = Float(allow_none=True)
+    organization_personnel = Str(allow_none=True)
+    time_requirements = Str(allow_none=True)
+    safety_emergency = Str(allow_none=True)
+    approved_by_name = Str(allow_none=True)
+    complete = Bool(metadata={"description": "报告三项与治理方案六项是否齐全（重大隐患下达整改的前提）"})
+    updated_at = UtcDateTime()
+
+
+class SupervisionOut(BaseSchema):
+    """挂牌督办 at a level; ``lifted_at`` is set when the hazard is struck off (销号)."""
+
+    id = Int()
+    level = Str(metadata={"description": "督办层级：" + "、".join(f"{k} {v}" for k, v in SUPERVISION_LEVELS.items())})
+    level_label = Str()
+    agency_id = Int(allow_none=True)
+    agency_name = Str(allow_none=True)
+    listed_by_id = Int(allow_none=True)
+    listed_at = UtcDateTime()
+    due_date = Date()
+    leader_name = Str()
+    requirements = Str(allow_none=True)
+    lifted_at = UtcDateTime(allow_none=True)
+    active = Bool()
+
+
+class ExtensionOut(BaseSchema):
+    """延期申请 and its decision."""
+
+    id = Int()
+    requested_by_id = Int(allow_none=True)
+    old_deadline = Date(allow_none=True)
+    new_deadline = Date()
+    reason = Str()
+    status = Str(metadata={"description": "pending 待审批 / approved 批准 / rejected 驳回"})
+    decided_by_id = Int(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
+    decision_comment = Str(allow_none=True)
+
+
+class ActionRefOut(BaseSchema):
+    code = Str()
+    label = Str()
 
 
 class HazardOut(BaseSchema):
+    """A hidden danger as a ledger row (list items); the detail adds the timeline and the rest."""
+
     id = Int()
     enterprise_id = Int()
     enterprise_name = Str()
     description = Str()
     location = Str(allow_none=True)
     category = Str()
+    category_label = Str()
     level = Str()
+    level_label = Str()
     rule_item = Str(allow_none=True)
     classified_by = Str(allow_none=True)
     sector = Str(allow_none=True)
     checklist_item = Str(allow_none=True)
     source = Str()
+    source_label = Str()
     risk_point_id = Int(allow_none=True)
     found_by_name = Str()
-    found_at = Str()
+    found_at = UtcDateTime()
     state = Str()
+    state_label = Str()
     responsible_name = Str(allow_none=True)
     deadline = Date(allow_none=True)
     deadline_kind = Str(allow_none=True)
-    overdue = Bool()
-    supervised = Bool()
-    version = Int()
+    overdue = Bool(metadata={"description": "登记/整改中且已过整改期限"})
+    supervised = Bool(metadata={"description": "正在挂牌督办"})
+    supervision_level = Str(allow_none=True, metadata={"description": "最高的有效挂牌层级"})
+    version = Int(metadata={"description": "版本号：处置操作须带上，过期则 409"})
+
+
+class HazardDetailOut(HazardOut):
+    """One hidden danger with everything about it: timeline with evidence, plan, listings, extension requests, and
+    the actions the caller may take now (``actions``; the server checks again when one is posted)."""
+
+    object_type = Str(allow_none=True)
+    object_ref = Str(allow_none=True)
+    control_measure_id = Int(allow_none=True)
+    measures = Str(allow_none=True)
+    reported_at = UtcDateTime(allow_none=True)
+    rectified_at = UtcDateTime(allow_none=True)
+    closed_at = UtcDateTime(allow_none=True)
+    closed_on_spot = Bool()
+    plan = Nested(PlanOut, allow_none=True)
+    supervisions = List(Nested(SupervisionOut))
+    extensions = List(Nested(ExtensionOut))
     transitions = List(Nested(TransitionOut))
+    actions = List(Nested(ActionRefOut))
+
+
+class HazardPageOut(BaseSchema):
+    items = List(Nested(HazardOut))
+    next_after = Int(allow_none=True, metadata={"description": "下一页游标：作为 after 参数传入；为空表示最后一页"})
+    total = Int(metadata={"description": "符合条件的条数，最多数到 total_cap"})
+    total_capped = Bool(metadata={"description": "为真时实际条数多于 total"})

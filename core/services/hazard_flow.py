@@ -73,8 +73,13 @@ def _own_enterprise(actor: Actor, hazard: Hazard) -> bool:
 
 
 def _government(actor: Actor, hazard: Hazard) -> bool:
-    # Scope was already checked by get_hazard; a government role suffices here.
-    return actor.has_role(*GOV_ROLES)
+    # Scope was already checked by get_hazard. An inspector acts only with a valid 执法证 (R-A4 持证上岗: what a
+    # government user does here is an enforcement act — 责令整改, 复查, 延期审批); regulators act as supervisors.
+    return actor.has_role(Role.REGULATOR) or (actor.has_role(Role.INSPECTOR) and _certified(actor))
+
+
+def _certified(actor: Actor) -> bool:
+    return actor.has_role(Role.INSPECTOR) and actor.cert_valid_on(today())
 
 
 def _reviewer(actor: Actor, hazard: Hazard) -> bool:
@@ -112,9 +117,13 @@ def _lister(actor: Actor, hazard: Hazard) -> bool:
                                                and actor.enterprise_id == hazard.enterprise_id)
 
 
-def _top_listing(hazard: Hazard) -> HazardSupervision | None:
+def top_listing(hazard: Hazard) -> HazardSupervision | None:
+    """The highest active 挂牌督办 listing of the hazard (province > city > county > enterprise), or None."""
     active = [s for s in hazard.supervisions if s.lifted_at is None]
     return max(active, key=lambda s: _LISTING_RANK[s.level], default=None)
+
+
+_top_listing = top_listing
 
 
 # --- the table ---------------------------------------------------------------------------------------------------
@@ -172,6 +181,8 @@ def refusal(actor: Actor, hazard: Hazard, action: Action) -> Conflict | Permissi
     if hazard.state not in action.sources:
         return Conflict(f"隐患当前状态为“{hazard.state_label}”，不能{action.label}")
     if not action.who(actor, hazard):
+        if actor.has_role(Role.INSPECTOR) and not actor.has_role(Role.REGULATOR) and not _certified(actor):
+            return PermissionDenied(f"您的执法证未登记或已过期（持证上岗），不能{action.label}")
         return PermissionDenied(f"只有{action.who_label}可以{action.label}")
     if action.code == "assign" and hazard.level == MAJOR:
         missing = _missing_plan_fields(hazard)
@@ -189,9 +200,13 @@ def available_actions(actor: Actor, hazard: Hazard) -> list[Action]:
     return [a for a in ACTIONS.values() if refusal(actor, hazard, a) is None]
 
 
-def _missing_plan_fields(hazard: Hazard) -> list[str]:
+def missing_plan_fields(hazard: Hazard) -> list[str]:
+    """Labels of the report and plan items (:data:`PLAN_FIELDS`) a 重大事故隐患 still lacks (empty: complete)."""
     plan = hazard.plan
     return [label for key, label in PLAN_FIELDS.items() if plan is None or not (getattr(plan, key) or "").strip()]
+
+
+_missing_plan_fields = missing_plan_fields
 
 
 # --- applying ----------------------------------------------------------------------------------------------------
@@ -202,7 +217,9 @@ def perform(session: Session, actor: Actor, hazard_id: int, code: str, data: dic
 
     Raises :class:`NotFound` (missing or out of scope), :class:`PermissionDenied` (not this actor), 
     :class:`Conflict` (wrong state, stale version, or someone acted at the same moment) or
-    :class:`ValidationFailed` (bad data, missing evidence). Nothing is changed when it raises.
+    :class:`ValidationFailed` (bad data, missing evidence). Nothing is changed when it raises: refusals come
+    before any change, and after a lost race (the flush finds another version) the caller rolls the session back,
+    as the API's and the web UI's error handlers do. Every step bumps the hazard's version.
     """
     action = ACTIONS.get(code)
     if action is None:
@@ -220,6 +237,10 @@ def perform(session: Session, actor: Actor, hazard_id: int, code: str, data: dic
     step_data = _APPLY[code](session, actor, hazard, data, on)
     if action.target is not None:
         hazard.state = action.target
+    # Every step changes the hazard (its timeline at least), so every step bumps its version: a client holding the
+    # old one gets 409, and two requests racing on one version cannot both pass — the second UPDATE … WHERE
+    # version = … matches no row (StaleDataError) even for steps that touch only child rows (挂牌, 延期申请 …).
+    hazard.updated_at = utcnow()
     try:
         session.flush()
     except StaleDataError:

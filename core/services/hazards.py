@@ -9,10 +9,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core.models import (
+    Attachment,
     ControlMeasure,
     Enterprise,
     Hazard,
@@ -200,7 +201,59 @@ def register_hazard(session: Session, actor: Actor, data: dict[str, Any], upload
     session.flush()
     record_transition(session, actor, hazard, "register", None, data={
         "level": decision.level, "rule_item": decision.rule_item, "decided_by": decision.decided_by,
-        "reason": decision.reason})
+        "reason": decision.reason}, uploads=uploads)
     audit.record(session, actor, "create", "hazard", hazard.id, summary=f"登记隐患：{hazard.description[:60]}",
                  after=audit.snapshot(hazard, ["enterprise_id", "level", "category", "source", "sector", "rule_item"]))
     return hazard
+
+
+def get_attachment(session: Session, actor: Actor, hazard_id: int, attachment_id: int) -> Attachment:
+    """An evidence file of a hidden danger the actor may see; :class:`NotFound` when the hazard is out of scope
+    or the file belongs to something else (so an attachment id never leaks another district's photo)."""
+    get_hazard(session, actor, hazard_id)
+    row = session.get(Attachment, attachment_id)
+    if row is None or row.owner_type != "hazard" or row.owner_id != hazard_id:
+        raise NotFound()
+    return row
+
+
+def enterprise_counts(session: Session, actor: Actor, enterprise_id: int) -> dict[str, int]:
+    """Open, overdue and major-open hidden dangers of one visible enterprise, in one aggregate query.
+
+    "Open" is everything not yet struck off (已销号); "overdue" follows :func:`overdue_clause`.
+    """
+    require(actor, "hazard.view")
+    ensure_enterprise_visible(actor, session.get(Enterprise, enterprise_id))
+    not_closed = Hazard.state != HazardState.CLOSED.value
+
+    def count_if(clause: ColumnElement[bool]) -> Any:
+        # SUM(CASE …) rather than COUNT(*) FILTER: the same SQL on SQLite and PostgreSQL.
+        return func.coalesce(func.sum(case((clause, 1), else_=0)), 0)
+
+    row = session.execute(select(
+        count_if(not_closed), count_if(overdue_clause(today())), count_if(and_(not_closed, Hazard.level == MAJOR)),
+    ).where(Hazard.enterprise_id == enterprise_id, hazard_clause(actor))).one()
+    return {"open": int(row[0]), "overdue": int(row[1]), "major_open": int(row[2])}
+
+
+def list_active_supervisions(session: Session, actor: Actor, limit: int = 500) -> list[HazardSupervision]:
+    """Active 挂牌督办 listings of hidden dangers in the actor's scope, earliest 督办期限 first.
+
+    Listings are few (a district lists dozens in five years), so a plain capped list replaces paging; the
+    hazard, its enterprise and the listing agency come in the same query.
+    """
+    require(actor, "hazard.view")
+    stmt = (select(HazardSupervision).join(Hazard, Hazard.id == HazardSupervision.hazard_id)
+            .where(HazardSupervision.lifted_at.is_(None), hazard_clause(actor))
+            .options(joinedload(HazardSupervision.hazard).joinedload(Hazard.enterprise),
+                     joinedload(HazardSupervision.agency))
+            .order_by(HazardSupervision.due_date, HazardSupervision.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def risk_point_choices(session: Session, actor: Actor, enterprise_id: int) -> list[RiskPoint]:
+    """The active risk points of a visible enterprise, for the registration form and the ledger filter."""
+    require(actor, "hazard.view")
+    ensure_enterprise_visible(actor, session.get(Enterprise, enterprise_id))
+    return list(session.scalars(select(RiskPoint).where(RiskPoint.enterprise_id == enterprise_id,
+                                                        RiskPoint.is_active.is_(True)).order_by(RiskPoint.name)))
