@@ -28,6 +28,14 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "hazard.export": (_ALL - {Role.GRID_WORKER}, "您无权导出隐患台账"),
     "risk.view": (_ALL, "您无权查看风险清单"),
     "risk.manage": (_ENT, "风险清单由企业维护"),
+    # Performing the periodic checks of control measures (隐患排查任务) of one's own enterprise.
+    "risk.check": (_ENT, "排查任务由企业人员执行"),
+    # The regulator's list of 重大/较大 (red/orange) risks across the jurisdiction.
+    "risk.supervise": (_GOV, "只有监管人员可以查看辖区重大、较大风险清单"),
+    "stats.view": (_ALL - {Role.GRID_WORKER}, "您无权查看隐患排查治理统计"),
+    # 自查自报: an enterprise submits its period report of hidden dangers to its supervising agency.
+    "hazard.self_report": (_ENT, "只有企业人员可以报送本企业的隐患自查情况"),
+    "notification.view": (_ALL, "您无权查看通知"),
     "jurisdiction.view": (_GOV, "您无权查看辖区"),
     "jurisdiction.manage": (frozenset({Role.ADMIN}), "只有平台管理员可以维护辖区"),
     "agency.manage": (frozenset({Role.ADMIN}), "只有平台管理员可以维护执法机关"),
