@@ -39,6 +39,11 @@ def seed_demo_command() -> None:
     db.session.commit()
     click.echo(f"演示数据：辖区 {result.jurisdictions} 个，执法机关 {result.agencies} 个，企业 {result.enterprises} 家"
                f"（本次新增 {result.created_enterprises} 家）")
+    if result.hazards_by_state:
+        from core.models.hazard import HazardState
+
+        counts = "，".join(f"{HazardState(s).label} {n}" for s, n in sorted(result.hazards_by_state.items()))
+        click.echo(f"演示隐患 {sum(result.hazards_by_state.values())} 条：{counts}")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for username, label in result.logins:
         click.echo(f"  {username:14} {label}")

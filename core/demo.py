@@ -59,6 +59,8 @@ class SeedResult:
     agencies: int = 0
     enterprises: int = 0
     created_enterprises: int = 0
+    #: Hidden dangers added by this run, per state (empty when the demo already had hazards).
+    hazards_by_state: dict[str, int] = field(default_factory=dict)
     logins: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -185,6 +187,9 @@ def seed_demo(session: Session, enterprises_per_town: int = 20) -> SeedResult:
           enterprise_id=demo_ent.id)
     session.flush()
 
+    from core.demo_hazards import seed_demo_hazards
+
+    result.hazards_by_state = seed_demo_hazards(session).by_state or {}
     result.jurisdictions = len(list(session.scalars(select(Jurisdiction.id))))
     result.agencies = len(list(session.scalars(select(Agency.id))))
     result.enterprises = len(list(session.scalars(select(Enterprise.id))))

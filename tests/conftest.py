@@ -64,9 +64,10 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, tmp_path_factory) -> Iterator[Flask]:
     reset_database(database_url)
-    app = create_app(base_config(database_url))
+    # Uploaded files go to a throw-away folder, never into the checkout's instance folder.
+    app = create_app(base_config(database_url, UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads"))))
 
     @app.before_request
     def _forget_cached_user() -> None:

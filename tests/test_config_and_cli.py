@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from core.app import create_app
 from core.config import ConfigError
-from core.models import Enterprise, User
+from core.models import Enterprise, Hazard, HazardState, User
 from tests.conftest import base_config
 
 
@@ -55,11 +55,18 @@ def test_seed_demo_is_idempotent_and_prints_logins(runner, session):
     count = session.scalar(select(func.count(Enterprise.id)))
     users = session.scalar(select(func.count(User.id)))
     assert count >= 4 + 190  # the test world plus ~200 demo enterprises
+    # R-H2: demo hidden dangers in every state of the loop, with their evidence photos.
+    states = dict(session.execute(select(Hazard.state, func.count()).group_by(Hazard.state)).all())
+    assert set(states) == {s.value for s in HazardState}, states
+    assert "演示隐患" in first.output and "已复查待销号 1" in first.output
+    hazards = session.scalar(select(func.count(Hazard.id)))
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output
     assert "本次新增 0 家" in second.output
+    assert "演示隐患" not in second.output  # hazards are seeded once
     assert session.scalar(select(func.count(Enterprise.id))) == count
     assert session.scalar(select(func.count(User.id))) == users
+    assert session.scalar(select(func.count(Hazard.id))) == hazards
 
 
 def test_create_user_command(runner, session, world):

@@ -433,3 +433,18 @@ def test_openapi_documents_the_hazard_api(client):
 def test_dates_are_iso(api, world):
     h = register(api("ent1_mgr"), world, found_on="2026-03-02")
     assert h["found_at"].startswith("2026-03-02T") and date.fromisoformat(h["found_at"][:10])
+
+
+def test_date_filters_are_days_in_china_time(api, world, session):
+    """R-H6: a hazard found at 01:00 on 5 January in China (17:00 UTC on the 4th) belongs to 5 January."""
+    from datetime import datetime, timezone
+
+    from core.models import Hazard
+
+    mgr = api("ent1_mgr")
+    h = register(mgr, world, description="凌晨巡查发现的隐患")
+    session.get(Hazard, h["id"]).found_at = datetime(2026, 1, 4, 17, 0, tzinfo=timezone.utc)
+    session.commit()
+    assert h["id"] in ids(mgr.get(API, query_string={"found_from": "2026-01-05", "found_to": "2026-01-05"}))
+    assert h["id"] not in ids(mgr.get(API, query_string={"found_to": "2026-01-04"}))
+    assert h["id"] not in ids(mgr.get(API, query_string={"found_from": "2026-01-06"}))

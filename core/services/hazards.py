@@ -55,6 +55,18 @@ def today() -> date:
     return datetime.now(CHINA).date()
 
 
+def china_midnight_utc(day: date) -> datetime:
+    """The start of ``day`` in China, in UTC, for comparisons with stored timestamps. Timestamps are stored
+    and compared in UTC: SQLite keeps no zone, so an aware China time would be stored (or bound) as its
+    wall-clock time and compared as if it were UTC."""
+    return datetime.combine(day, time.min, CHINA).astimezone(timezone.utc)
+
+
+def china_noon_utc(day: date) -> datetime:
+    """Noon of ``day`` in China, in UTC (a found date without a time; see :func:`china_midnight_utc`)."""
+    return datetime.combine(day, time(12), CHINA).astimezone(timezone.utc)
+
+
 def level_labels() -> dict[str, str]:
     """Configured hidden-danger levels (code → label), lowest first; always contains general and major."""
     return dict(current_app.config["HAZARD_LEVELS"])
@@ -91,9 +103,9 @@ def hazard_query(session: Session, actor: Actor, filters: dict[str, Any]) -> Sel
         active = exists().where(HazardSupervision.hazard_id == Hazard.id, HazardSupervision.lifted_at.is_(None))
         stmt = stmt.where(active if filters["supervised"] else ~active)
     if filters.get("found_from"):
-        stmt = stmt.where(Hazard.found_at >= datetime.combine(filters["found_from"], time.min, CHINA))
+        stmt = stmt.where(Hazard.found_at >= china_midnight_utc(filters["found_from"]))
     if filters.get("found_to"):
-        stmt = stmt.where(Hazard.found_at < datetime.combine(filters["found_to"] + timedelta(days=1), time.min, CHINA))
+        stmt = stmt.where(Hazard.found_at < china_midnight_utc(filters["found_to"] + timedelta(days=1)))
     q = (filters.get("q") or "").strip()
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -195,7 +207,7 @@ def register_hazard(session: Session, actor: Actor, data: dict[str, Any], upload
         classified_by=decision.decided_by, sector=data.get("sector"), checklist_item=data.get("checklist_item"),
         source=source, risk_point_id=data.get("risk_point_id"), control_measure_id=data.get("control_measure_id"),
         found_by_id=actor.id, found_by_name=actor.display_name,
-        found_at=datetime.combine(found, time(12), CHINA) if found else utcnow(), state=HazardState.REGISTERED,
+        found_at=china_noon_utc(found) if found else utcnow(), state=HazardState.REGISTERED,
     )
     session.add(hazard)
     session.flush()
