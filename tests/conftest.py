@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -108,6 +109,40 @@ def session(app: Flask) -> Iterator[Any]:
             db.session = original
             outer.rollback()
             connection.close()
+
+
+class QueryCounter:
+    """SQL statements sent to the database while active (savepoint bookkeeping excluded)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture()
+def queries(app: Flask, session) -> Callable[[], Any]:
+    """``with queries() as q: …`` then ``q.count``: guards list pages and APIs against N+1 queries (R-N1).
+
+    Tests compare counts for small and larger data rather than pinning a number, so they fail exactly when a
+    query per row sneaks in."""
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting
 
 
 @pytest.fixture()
