@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 GENERATE = """
 WITH e AS (SELECT row_number() OVER (ORDER BY id) AS rn, id, scope_path FROM enterprises),
      c AS (SELECT count(*) AS n FROM e),
-     g AS (SELECT i, ((i * 2654435761) % 4294967296) / 4294967296.0 AS r FROM generate_series(:first, :last) AS i)
+     g AS (SELECT i, ((i * 2654435761) % 4294967296) / 4294967296.0 AS r FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS i)
 INSERT INTO hazards (enterprise_id, scope_path, description, location, category, level, source, found_by_name,
                      found_at, state, deadline, deadline_kind, responsible_name, closed_on_spot, version,
                      created_at, updated_at)

@@ -96,6 +96,9 @@ def hazard_query(session: Session, actor: Actor, filters: dict[str, Any]) -> Sel
     for key in ("enterprise_id", "sector", "level", "state", "source", "risk_point_id"):
         if filters.get(key) is not None:
             stmt = stmt.where(getattr(Hazard, key) == filters[key])
+    if filters.get("open") is not None:  # 未销号 (any state but closed); the web ledger's "open" state choice
+        closed = Hazard.state == HazardState.CLOSED.value
+        stmt = stmt.where(~closed if filters["open"] else closed)
     if filters.get("overdue") is not None:
         clause = overdue_clause(today())
         stmt = stmt.where(clause if filters["overdue"] else ~clause)

@@ -20,7 +20,7 @@ from core.schemas.enterprise import (
     EnterpriseFilterIn,
     EnterpriseIn,
 )
-from core.services import enterprises, importexport, jurisdictions
+from core.services import enterprises, hazards, importexport, jurisdictions
 from core.services.errors import Conflict, ValidationFailed
 from core.services.permissions import can, require
 from core.views.web import nav
@@ -113,7 +113,8 @@ def detail(enterprise_id: int):
     for row in ent.sectors:
         spec = registry.enterprise_fields.get(row.sector)
         sections.append({"row": row, "name": registry.sector_name(row.sector), "template": spec.template if spec else None})
-    return render_template("enterprises/detail.html", ent=ent, sections=sections,
+    hazard_counts = hazards.enterprise_counts(db.session, current_user, ent.id)
+    return render_template("enterprises/detail.html", ent=ent, sections=sections, hazard_counts=hazard_counts,
                            levels=SUPERVISION_LEVELS, std_status=STANDARDIZATION_STATUS)
 
 
