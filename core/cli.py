@@ -108,6 +108,30 @@ def import_enterprises_command(path: str) -> None:
     click.echo(f"导入成功：新增 {report.created} 家，更新 {report.updated} 家")
 
 
+@click.command("reminders")
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="按哪一天运行（YYYY-MM-DD，默认今天，北京时间）")
+@with_appcontext
+def reminders_command(on) -> None:
+    """Send the day's deadline reminders, overdue escalations, 挂牌督办 and inspection-task notices (cron, daily;
+    running it twice a day creates nothing new)."""
+    from core.extensions import db
+    from core.services.reminders import TIER_LABELS, TIERS, run_reminders
+
+    report = run_reminders(db.session, on.date() if on else None)
+    db.session.commit()
+    click.echo(f"提醒任务（{report.on.isoformat()}）：新建通知 {report.created} 条")
+    click.echo(f"  整改期限提醒 {report.reminders} 条，逾期通知（企业）{report.overdue} 条，"
+               f"逾期督促（监管部门）{report.escalations} 条")
+    click.echo(f"  挂牌督办期限提醒 {report.supervision_reminders} 条，挂牌督办逾期 {report.supervision_overdue} 条，"
+               f"排查任务提醒 {report.task_reminders} 条")
+    if report.by_tier:
+        click.echo("  逾期隐患督促层级：" + "，".join(
+            f"{TIER_LABELS[t]}级 {n} 项" for t, n in sorted(report.by_tier.items(), key=lambda kv: TIERS.index(kv[0]))))
+    click.echo(f"  此前已发送（跳过）{report.already_sent} 条，无接收人 {report.unrouted} 项")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (plugins_command, seed_demo_command, create_user_command, import_enterprises_command):
+    for command in (plugins_command, seed_demo_command, create_user_command, import_enterprises_command,
+                    reminders_command):
         app.cli.add_command(command)

@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
 
     for module in (auth, home, enterprises, hazards, risks, stats, notifications, admin):
         app.register_blueprint(module.bp)
+    app.context_processor(notifications.unread_badge)  # the top bar's unread badge, one indexed count per request
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
