@@ -20,6 +20,7 @@ from core.models.org import (
     JurisdictionLevel,
     SupervisionLevel,
 )
+from core.models.report import HazardSelfReport, SelfReportStatus
 from core.models.risk import ControlMeasure, InspectionTask, RiskGrade, RiskPoint, TaskCheck
 from core.models.user import ApiToken, Role, User, UserRole
 
@@ -30,6 +31,7 @@ __all__ = [
     "Hazard",
     "HazardExtension",
     "HazardPlan",
+    "HazardSelfReport",
     "HazardState",
     "HazardSupervision",
     "HazardTransition",
@@ -37,6 +39,7 @@ __all__ = [
     "Notification",
     "RiskGrade",
     "RiskPoint",
+    "SelfReportStatus",
     "TaskCheck",
     "Agency",
     "ApiToken",
