@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Agency, Enterprise, Hazard, HazardTransition, Jurisdiction, Role, User, UserRole
-from core.services import hazard_flow
+from core.services import hazard_flow, self_reports
 from core.services.attachments import Upload
 from core.services.hazard_flow import PLAN_FIELDS
 from core.services.hazards import CHINA, register_hazard, today
+from core.services.stats import Period
 
 #: (description, location, category) of common findings; categories as in R-H1.
 FINDINGS: list[tuple[str, str, str]] = [
@@ -196,6 +197,7 @@ def seed_demo_hazards(session: Session, per_district: int = 70) -> HazardSeedRes
         seeder.run_general(scenario, finder, manager, principal if finder is manager else xa_insp, demo_ent,
                            finding, end - timedelta(days=ago))
     _majors(seeder, demo_ent, manager, principal, xa_reg, xa_insp, end)
+    _self_reports(session, demo_ent, manager, principal, end)
 
     # 2. The rest of the city: inspections in 翔安区 and grid patrols, enterprises' own checks in 同安区.
     districts = {d.code: d for d in session.scalars(select(Jurisdiction).where(Jurisdiction.level == "county"))}
@@ -226,6 +228,19 @@ def seed_demo_hazards(session: Session, per_district: int = 70) -> HazardSeedRes
     result.by_state = dict(session.execute(select(Hazard.state, func.count()).group_by(Hazard.state)).all())
     result.created = sum(result.by_state.values())
     return result
+
+
+def _self_reports(session: Session, ent: Enterprise, manager: User, principal: User, end: date) -> None:
+    """自查自报 of the demo enterprise: the quarter before last reported on time, the last one late (R-H5)."""
+    last = Period.last_completed_quarter(end)
+    for period, when in ((last.previous(), last.previous().due_date - timedelta(days=5)),
+                         (last, last.due_date + timedelta(days=3))):
+        if when > end:
+            continue
+        now = datetime.combine(when, time(16), CHINA).astimezone(timezone.utc)
+        draft = self_reports.create_draft(session, manager, ent.id, period, {
+            "analysis": f"{period.label}本企业开展隐患自查，发现的一般隐患均已按期整改；重大隐患按治理方案推进。"}, now=now)
+        self_reports.submit(session, principal, draft.id, {"version": draft.version}, now=now)
 
 
 def _majors(seeder: _Seeder, ent: Enterprise, manager: User, principal: User, regulator: User, inspector: User,
