@@ -18,6 +18,49 @@ from flask import Flask
 DEFAULT_PLUGINS = ["hazchem", "fire", "roadtransport", "specialequip"]
 
 
+#: Risk assessment methods (双重预防 风险分级, R-R1) as data: factors with their value tables, score = product of
+#: the chosen factor values, grade bands from the top. ``min`` is the band's lower bound, ``inclusive`` (default
+#: true) whether a score equal to it belongs to the band; below the last band is 低风险. Conventional practice,
+#: not legal text (see docs/risk_methods.md): a province replaces a method's ``grades`` or ``values`` in
+#: instance/config.py (copy ``DEFAULT_RISK_METHODS``, change, assign to ``RISK_METHODS``).
+DEFAULT_RISK_METHODS: dict[str, Any] = {
+    "LEC": {
+        "name": "作业条件危险性分析法（LEC）",
+        "formula": "D = L × E × C",
+        "score_name": "D",
+        "factors": [
+            {"code": "L", "name": "事故发生的可能性", "values": [
+                [10, "完全可以预料"], [6, "相当可能"], [3, "可能，但不经常"], [1, "可能性小，完全意外"],
+                [0.5, "很不可能，可以设想"], [0.2, "极不可能"], [0.1, "实际不可能"]]},
+            {"code": "E", "name": "暴露于危险环境的频繁程度", "values": [
+                [10, "连续暴露"], [6, "每天工作时间内暴露"], [3, "每周一次或偶然暴露"], [2, "每月一次暴露"],
+                [1, "每年几次暴露"], [0.5, "非常罕见地暴露"]]},
+            {"code": "C", "name": "发生事故可能造成的后果", "values": [
+                [100, "大灾难，许多人死亡"], [40, "灾难，数人死亡"], [15, "非常严重，一人死亡"], [7, "严重，重伤"],
+                [3, "重大，致残"], [1, "引人注目，需要救护"]]},
+        ],
+        # D > 320 重大; 160 ≤ D ≤ 320 较大; 70 ≤ D < 160 一般; D < 70 低.
+        "grades": [{"grade": "major", "min": 320, "inclusive": False}, {"grade": "large", "min": 160},
+                   {"grade": "general", "min": 70}],
+    },
+    "LS": {
+        "name": "风险矩阵法（L×S）",
+        "formula": "R = L × S",
+        "score_name": "R",
+        "factors": [
+            {"code": "L", "name": "事件发生的可能性", "values": [
+                [5, "很可能：经常发生"], [4, "可能：较常发生"], [3, "偶尔：有时发生"], [2, "不太可能：很少发生"],
+                [1, "极不可能：几乎不发生"]]},
+            {"code": "S", "name": "事件后果的严重性", "values": [
+                [5, "灾难性：多人死亡或重大财产损失"], [4, "严重：一人死亡或多人重伤"], [3, "较严重：重伤"],
+                [2, "一般：轻伤"], [1, "轻微：无伤害或轻微伤害"]]},
+        ],
+        # R ≥ 20 重大; 15 ≤ R < 20 较大; 9 ≤ R < 15 一般; R < 9 低.
+        "grades": [{"grade": "major", "min": 20}, {"grade": "large", "min": 15}, {"grade": "general", "min": 9}],
+    },
+}
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot work; the message says what to set."""
 
@@ -68,11 +111,21 @@ class DefaultConfig:
     HAZARD_DEADLINE_POLICIES: dict = {
         "*": {"general": {"days": 15, "kind": "working"}, "major": {"days": 90, "kind": "calendar"}},
     }
-    #: Remind the responsible people this many days before a deadline (reminders command).
-    REMINDER_DAYS_BEFORE = 3
+    #: Remind the responsible people these many days before a deadline or a 挂牌督办 due date (reminders command;
+    #: a single number is accepted too).
+    REMINDER_DAYS_BEFORE: list[int] = [3, 1]
+    #: Overdue escalation (R-H4): the n-th entry is the number of days a hazard must be overdue before the notice
+    #: goes n levels above the enterprise's supervising level (县区 → 市 → 省); the first entry (1: the day after
+    #: the deadline) also tells the enterprise and its supervising level.
+    OVERDUE_ESCALATION_DAYS: list[int] = [1, 7, 30]
+    #: A reminders run also sends what a missed run (cron outage) would have sent during this many days.
+    REMINDER_CATCH_UP_DAYS = 3
     #: Where uploaded files are stored (content-addressed by SHA-256); default ``<instance>/uploads``.
     UPLOAD_FOLDER: str | None = None
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+    #: Risk assessment methods (see DEFAULT_RISK_METHODS); the first is the default in forms.
+    RISK_METHODS: dict[str, Any] = DEFAULT_RISK_METHODS
 
     #: Page sizes for lists: the default, and the most a client may ask for.
     PAGE_SIZE = 20
@@ -102,6 +155,13 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "anjian.db")
+
+    from core.services.risk_methods import parse_methods
+
+    try:
+        parse_methods(app.config["RISK_METHODS"])
+    except ValueError as exc:
+        raise ConfigError(f"RISK_METHODS is invalid: {exc}") from None
 
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
