@@ -126,15 +126,11 @@ class QueryCounter:
         return len(self.statements)
 
 
-@pytest.fixture()
-def queries(app: Flask, session) -> Callable[[], Any]:
-    """``with queries() as q: …`` then ``q.count``: guards list pages and APIs against N+1 queries (R-N1).
-
-    Tests compare counts for small and larger data rather than pinning a number, so they fail exactly when a
-    query per row sneaks in."""
+class Queries:
+    """The ``queries`` fixture: ``with queries() as q: …`` then ``q.count``, or ``queries.of(fn)``."""
 
     @contextlib.contextmanager
-    def counting() -> Iterator[QueryCounter]:
+    def __call__(self) -> Iterator[QueryCounter]:
         counter = QueryCounter()
         sa.event.listen(db.engine, "before_cursor_execute", counter)
         try:
@@ -142,7 +138,23 @@ def queries(app: Flask, session) -> Callable[[], Any]:
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", counter)
 
-    return counting
+    def of(self, fn: Callable[[], Any]) -> int:
+        """Statements of ``fn()`` (a request) once warm and with nothing loaded in the session.
+
+        The first call fills per-process caches (Flask-Login's user, the plugin registry …); tests share one
+        session with the requests they make, so the identity map is emptied to start as a real request does."""
+        fn()
+        db.session.expunge_all()
+        with self() as counter:
+            fn()
+        return counter.count
+
+
+@pytest.fixture()
+def queries(app: Flask, session) -> Queries:
+    """Guards list pages and APIs against N+1 queries (R-N1). Tests compare counts for small and larger data
+    rather than pinning a number, so they fail exactly when a query per row sneaks in."""
+    return Queries()
 
 
 @pytest.fixture()

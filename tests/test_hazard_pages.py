@@ -195,7 +195,7 @@ def test_export_xlsx_and_permissions(login, ledger):
 
 def risk_point(session, world):
     point = RiskPoint(enterprise_id=world.enterprises["E1"], scope_path=world.ent(session, "E1").scope_path,
-                      name="储罐区", category="设备设施", method="LEC", inputs={}, score=160, grade="较大")
+                      name="储罐区", category="equipment", method="LEC", inputs={}, score=160, grade="large")
     session.add(point)
     session.flush()
     measure = ControlMeasure(risk_point_id=point.id, kind="工程技术", description="可燃气体报警器每日检查")
@@ -212,7 +212,7 @@ def test_register_form_for_an_enterprise_user(login, session, world):
                  "object_type", "object_ref", "risk_point_id", "control_measure_id"):
         assert f'name="{name}"' in html, name
     assert re.search(r'<input type="file" name="photos" accept="image/\*" capture="environment" multiple', html)
-    assert 'enctype="multipart/form-data"' in html and "储罐区（较大）" in html and "可燃气体报警器每日检查" in html
+    assert 'enctype="multipart/form-data"' in html and "储罐区（较大风险）" in html and "可燃气体报警器每日检查" in html
     assert "测试领域" in html and "测试储罐" in html and "企业自查" in html
     assert 'name="source"' not in html  # an enterprise registers as 企业自查 only
 
@@ -257,7 +257,11 @@ def test_register_major_by_the_sector_plugin_and_on_a_risk_point(login, session,
     h = session.scalar(select(Hazard).order_by(Hazard.id.desc()))
     assert (h.level, h.rule_item, h.classified_by, h.risk_point_id, h.control_measure_id) == (
         "major", "fake/R1#1", "fake", point.id, measure.id)
-    assert "等级：重大（依据 fake/R1#1）" in ok(client.get(resp.headers["Location"]))
+    detail = ok(client.get(resp.headers["Location"]))
+    assert "等级：重大（依据 fake/R1#1）" in detail
+    # R-R2: the detail links back to the risk point and names the failed control measure.
+    assert f'href="/risks/{point.id}"' in detail and "储罐区</a>（较大风险）" in detail
+    assert "失效的管控措施：可燃气体报警器每日检查" in detail
 
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
@@ -597,13 +601,8 @@ def test_ledger_and_supervised_pages_cost_the_same_queries_for_more_rows(login, 
     counts = []
     for n in (2, 6):
         listed_major(n)
-        session.expire_all()  # requests share the test's session: start each from nothing loaded
-        with queries() as ledger_q:
-            ok(client.get("/hazards/"))
-        session.expire_all()
-        with queries() as listed_q:
-            ok(client.get("/hazards/supervised"))
-        counts.append((ledger_q.count, listed_q.count))
+        counts.append((queries.of(lambda: ok(client.get("/hazards/"))),
+                       queries.of(lambda: ok(client.get("/hazards/supervised")))))
     assert counts[0] == counts[1], counts
 
 
@@ -621,9 +620,6 @@ def test_detail_costs_the_same_queries_for_a_longer_timeline(login, session, wor
         long = perform(session, world, "ent1_principal", long, "review_fail", comment="不合格",
                        deadline=today() + timedelta(days=5))
     counts = []
-    for h in (short, long):
-        session.expire_all()  # requests share the test's session: start each from nothing loaded
-        with queries() as q:
-            ok(client.get(f"/hazards/{h.id}"))
-        counts.append(q.count)
+    for url in (f"/hazards/{short.id}", f"/hazards/{long.id}"):
+        counts.append(queries.of(lambda: ok(client.get(url))))
     assert counts[0] == counts[1], counts

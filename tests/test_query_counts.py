@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from core.extensions import db
 from core.services import hazard_flow, hazards
 from core.services.attachments import Upload
 
@@ -34,14 +33,11 @@ def _add_hazards(session, world, n: int, ent: str = "E1") -> list[int]:
 
 
 def _count(queries, fn) -> int:
-    """Statements of ``fn()`` once warm (the first call fills per-process caches) and with nothing loaded in the
-    session, as at the start of a real request (tests share one session with the requests they make)."""
-    fn()
-    db.session.expunge_all()
-    with queries() as q:
+    def request():
         resp = fn()
         assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
-    return q.count
+
+    return queries.of(request)
 
 
 def test_hazard_api_list_queries_do_not_grow_with_rows(api, session, world, queries):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.models.base import Base, TimestampMixin, VersionedMixin, utcnow
 from core.models.org import Agency, Enterprise, Jurisdiction
 from core.models.user import User
+
+if TYPE_CHECKING:
+    from core.models.risk import ControlMeasure, RiskPoint
 
 # BIGINT ids on PostgreSQL (a city reaches millions of rows); SQLite only autoincrements INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -102,6 +105,8 @@ class Hazard(VersionedMixin, TimestampMixin, Base):
     closed_on_spot: Mapped[bool] = mapped_column(Boolean, default=False, comment="立即整改（现场整改）销号")
 
     enterprise: Mapped[Enterprise] = relationship()
+    risk_point: Mapped[RiskPoint | None] = relationship()
+    control_measure: Mapped[ControlMeasure | None] = relationship()
     transitions: Mapped[list[HazardTransition]] = relationship(
         back_populates="hazard", order_by="HazardTransition.id", cascade="all, delete-orphan"
     )

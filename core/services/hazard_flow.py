@@ -66,6 +66,12 @@ _LISTING_LEVEL = {JurisdictionLevel.PROVINCE: "province", JurisdictionLevel.CITY
 _LISTING_RANK = {"enterprise": 0, "county": 1, "city": 2, "province": 3}
 
 
+def listing_level_of(actor: Actor) -> str | None:
+    """The 挂牌督办 level a government user lists at (their jurisdiction's level), None below county."""
+    node = actor.jurisdiction
+    return _LISTING_LEVEL.get(JurisdictionLevel(node.level)) if node is not None else None
+
+
 # --- who ---------------------------------------------------------------------------------------------------------
 
 def _own_enterprise(actor: Actor, hazard: Hazard) -> bool:
@@ -329,9 +335,7 @@ def _list(session: Session, actor: Actor, hazard: Hazard, data: dict[str, Any], 
             raise PermissionDenied("企业挂牌由本企业主要负责人进行")
         agency_id = None
     else:
-        node = actor.jurisdiction
-        mine = _LISTING_LEVEL.get(JurisdictionLevel(node.level)) if node is not None else None
-        if not actor.has_role(Role.REGULATOR) or mine != level:
+        if not actor.has_role(Role.REGULATOR) or listing_level_of(actor) != level:
             shown = {"county": "县（区）", "city": "市", "province": "省"}[level]
             raise PermissionDenied(f"{shown}级挂牌督办须由{shown}级监管部门进行")
         agency_id = actor.agency_id

@@ -248,7 +248,7 @@ def _action_values(h: Hazard, code: str) -> dict[str, Any]:
             if value is not None:
                 values[f.name] = value
     elif code == "list":
-        mine = hazard_flow._LISTING_LEVEL.get(current_user.jurisdiction.level) if current_user.jurisdiction else None
+        mine = hazard_flow.listing_level_of(current_user)
         values["level"] = mine or ("enterprise" if current_user.enterprise_id else "")
     elif code == "decide_extension":
         values["approve"] = "true"
