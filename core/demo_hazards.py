@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Agency, Enterprise, Hazard, HazardTransition, Jurisdiction, Role, User, UserRole
-from core.services import hazard_flow, self_reports
+from core.services import hazard_flow, risks, self_reports
 from core.services.attachments import Upload
 from core.services.hazard_flow import PLAN_FIELDS
 from core.services.hazards import CHINA, register_hazard, today
@@ -88,6 +88,24 @@ def evidence_photo(seed: int) -> Upload:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return Upload(data=buf.getvalue(), content_type="image/png", filename=f"现场照片{seed}.png")
+
+
+def site_plan() -> Upload:
+    """A drawn 厂区平面图 (buildings, tank farm, roads) for the four-colour map of the demo enterprise."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (900, 560), (246, 244, 236))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 250, 900, 290), fill=(205, 205, 200))  # main road
+    draw.rectangle((600, 0, 640, 560), fill=(205, 205, 200))
+    for box in ((90, 60, 330, 220), (420, 90, 580, 230), (660, 330, 860, 500), (60, 340, 220, 500),
+                (300, 420, 520, 520), (680, 40, 860, 200)):
+        draw.rectangle(box, fill=(222, 226, 232), outline=(120, 130, 140), width=3)
+    for cx, cy in ((150, 130), (210, 130), (270, 130), (150, 185), (210, 185)):  # tanks
+        draw.ellipse((cx - 22, cy - 22, cx + 22, cy + 22), outline=(110, 120, 130), width=3)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return Upload(data=buf.getvalue(), content_type="image/png", filename="厂区平面图.png")
 
 
 class _Seeder:
@@ -198,6 +216,7 @@ def seed_demo_hazards(session: Session, per_district: int = 70) -> HazardSeedRes
                            finding, end - timedelta(days=ago))
     _majors(seeder, demo_ent, manager, principal, xa_reg, xa_insp, end)
     _self_reports(session, demo_ent, manager, principal, end)
+    _risk_register(session, demo_ent, manager, end)
 
     # 2. The rest of the city: inspections in 翔安区 and grid patrols, enterprises' own checks in 同安区.
     districts = {d.code: d for d in session.scalars(select(Jurisdiction).where(Jurisdiction.level == "county"))}
@@ -228,6 +247,41 @@ def seed_demo_hazards(session: Session, per_district: int = 70) -> HazardSeedRes
     result.by_state = dict(session.execute(select(Hazard.state, func.count()).group_by(Hazard.state)).all())
     result.created = sum(result.by_state.values())
     return result
+
+
+#: The demo enterprise's risk register (一企一清单): name, category, location, LEC inputs, plan position, measure,
+#: inspection task and its period. Conventional LEC values (see docs/risk_methods.md).
+RISK_POINTS = [
+    ("甲类储罐区", "equipment", "罐区", {"L": 3, "E": 6, "C": 40}, (0.22, 0.30),
+     ("engineering", "可燃气体检测报警装置在线监测，每日巡检"), ("检查报警器显示和联锁状态", "daily")),
+    ("合成反应釜", "process", "合成车间", {"L": 1, "E": 6, "C": 40}, (0.55, 0.35),
+     ("engineering", "温度、压力自动联锁，超限紧急切断"), ("核对联锁投用记录", "weekly")),
+    ("装卸作业区", "environment", "装卸区", {"L": 3, "E": 6, "C": 7}, (0.78, 0.70),
+     ("management", "装卸作业专人监护，静电接地"), ("检查静电接地和监护记录", "daily")),
+    ("配电房", "equipment", "配电房", {"L": 1, "E": 6, "C": 7}, (0.15, 0.75),
+     ("management", "持证电工定期巡检"), ("检查配电柜和绝缘用具", "monthly")),
+    ("安全培训", "management", "企业", {"L": 1, "E": 3, "C": 7}, (0.45, 0.85),
+     ("training", "新员工三级安全教育"), ("抽查培训档案", "quarterly")),
+]
+
+
+def _risk_register(session: Session, ent: Enterprise, manager: User, end: date) -> None:
+    """A site plan, risk points on it with measures and inspection tasks, and a demo hazard linked to one."""
+    risks.upload_site_plan(session, manager, ent.id, site_plan())
+    first = None
+    for name, category, location, inputs, (x, y), (kind, measure), (content, period) in RISK_POINTS:
+        point = risks.create_risk_point(session, manager, {
+            "name": name, "category": category, "location": location, "method": "LEC", "inputs": inputs,
+            "plan_x": x, "plan_y": y,
+            "responsible_company": ent.principal_name, "responsible_post": manager.display_name})
+        m = risks.add_measure(session, manager, point.id, {"kind": kind, "description": measure, "level": "workshop"})
+        risks.add_task(session, manager, point.id, {"measure_id": m.id, "content": content, "period": period,
+                                                     "assignee_name": manager.display_name, "next_due": end})
+        first = first or (point, m)
+    point, measure = first
+    linked = session.scalar(select(Hazard).where(Hazard.enterprise_id == ent.id,
+                                                 Hazard.description == MAJOR_FINDINGS[1][0]))
+    linked.risk_point_id, linked.control_measure_id = point.id, measure.id
 
 
 def _self_reports(session: Session, ent: Enterprise, manager: User, principal: User, end: date) -> None:
