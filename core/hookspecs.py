@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from core.plugin_types import (
         Classification,
+        DatedItem,
         EnterpriseFieldSpec,
         Finding,
         HazardTransitionEvent,
@@ -88,6 +89,16 @@ def classify_hazard(finding: Finding) -> Classification | None:
     Firstresult: the first plugin returning a :class:`~core.plugin_types.Classification` wins; a plugin returns
     ``None`` for findings that are not its sector's. The core default (``trylast``) keeps the suggested level, or
     一般 when there is none. Must be a pure function of its input (tests call it twice and compare).
+    """
+
+
+@hookspec
+def register_dated_items(sector: str, data: dict[str, Any]) -> list[DatedItem] | None:
+    """Return the validity dates in one enterprise's data of ``sector`` (licences, equipment inspections …).
+
+    Called by the reminders command for every enterprise sector row, with the row's sector code and its
+    validated ``data``; a plugin answers only for its own sector (``None`` or ``[]`` otherwise). Must be a pure
+    function of its input: the reminders command decides who is told and when.
     """
 
 

@@ -7,6 +7,7 @@ plugin never depends on how the core stores things.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema
@@ -49,6 +50,18 @@ class EnterpriseFieldSpec:
     sector: str
     schema: type[Schema]
     template: str | None = None
+
+
+@dataclass(frozen=True)
+class DatedItem:
+    """A dated duty in an enterprise's sector data (returned by ``dated_items``): a licence's or an
+    inspection's validity, reminded before and after ``due``."""
+
+    #: What expires, in Chinese, e.g. "安全生产许可证（闽FM安许证字〔2024〕001号）" or "电梯 31103502… 定期检验".
+    label: str
+    due: date
+    #: Stable key of the item within the enterprise's data (used to send each reminder once), e.g. "licence".
+    key: str
 
 
 @dataclass(frozen=True)
