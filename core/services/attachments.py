@@ -7,8 +7,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
+from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
@@ -68,6 +70,26 @@ def check_uploads(files: list[FileStorage], field: str = "photos", images_only: 
     if errors:
         raise ValidationFailed({field: errors})
     return uploads
+
+
+def load_with_uploads(schema: Schema, fields: dict[str, Any], files: list[FileStorage], field: str = "photos",
+                      images_only: bool = True) -> tuple[dict[str, Any], list[Upload]]:
+    """Validate submitted fields with ``schema`` and the files of ``field`` by content, together, so that one
+    :class:`ValidationFailed` lists every bad field (web forms and the API's multipart bodies alike)."""
+    errors: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    try:
+        data = schema.load(fields)
+    except ValidationError as exc:
+        errors.update(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
+    uploads: list[Upload] = []
+    try:
+        uploads = check_uploads(files, field, images_only=images_only)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return data, uploads
 
 
 def storage_path(sha256: str) -> Path:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import request, send_file, url_for
+from flask import send_file, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
 from core.extensions import db
@@ -21,71 +20,14 @@ from core.models import Attachment, Hazard
 from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES
 from core.schemas.hazard import SUPERVISION_LEVELS, HazardDetailOut, HazardFilterIn, HazardIn, HazardPageOut
 from core.services import hazard_flow, hazards
-from core.services.attachments import Upload, check_uploads, storage_path
-from core.services.errors import NotFound, ServiceError, ValidationFailed
+from core.services.attachments import load_with_uploads, storage_path
+from core.services.errors import NotFound
 from core.views.api import authenticate, current_actor
+from core.views.api.multipart import body_doc, read_body
 
 PREFIX = "/hazards"
 blp = Blueprint("api_hazards", __name__, description="事故隐患：台账、登记、闭环处置（整改、复查、挂牌督办、销号）与证据照片")
 blp.before_request(authenticate)
-
-_PHOTOS = "photos"
-_BINARY_LIST = {"type": "array", "items": {"type": "string", "format": "binary"},
-                "description": "证据照片（JPEG、PNG、WebP，按内容判定，单个不超过上传限制）"}
-
-
-class UnsupportedMediaType(ServiceError):
-    status = 415
-
-
-def _body_doc(json_schemas: list[type[Schema]], what: str) -> dict[str, Any]:
-    """requestBody for an endpoint that takes JSON or the same fields as multipart form fields plus photos."""
-    json_schema: Any = json_schemas[0] if len(json_schemas) == 1 else {"oneOf": list(json_schemas)}
-    return {"required": True, "content": {
-        "application/json": {"schema": json_schema},
-        "multipart/form-data": {"schema": {
-            "type": "object", "additionalProperties": True, "properties": {_PHOTOS: _BINARY_LIST},
-            "description": f"与 JSON 相同的{what}字段（作为表单字段提交），另加 {_PHOTOS} 文件"}},
-    }}
-
-
-def _read_body() -> tuple[dict[str, Any], list]:
-    """The submitted fields and photo files of a JSON or multipart request (415 for anything else)."""
-    if request.mimetype == "multipart/form-data":
-        stray = sorted(set(request.files) - {_PHOTOS})
-        if stray:
-            raise ValidationFailed({name: ["未知字段（照片请用 photos 字段上传）"] for name in stray})
-        fields: dict[str, Any] = {}
-        for key, values in request.form.lists():
-            if key == _PHOTOS:
-                raise ValidationFailed({_PHOTOS: ["应上传文件"]})
-            fields[key] = values[0] if len(values) == 1 else values
-        return fields, request.files.getlist(_PHOTOS)
-    if request.mimetype == "application/json":
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise ValidationFailed({"_schema": ["请求体应为 JSON 对象"]})
-        return body, []
-    raise UnsupportedMediaType("请求体应为 application/json 或 multipart/form-data")
-
-
-def _load(schema: Schema, fields: dict[str, Any], files: list) -> tuple[dict[str, Any], list[Upload]]:
-    """Validate the fields with ``schema`` and the photos by content; one 422 listing every bad field."""
-    errors: dict[str, Any] = {}
-    data: dict[str, Any] = {}
-    try:
-        data = schema.load(fields)
-    except ValidationError as exc:
-        errors.update(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
-    uploads: list[Upload] = []
-    try:
-        uploads = check_uploads(files, _PHOTOS, images_only=True)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise ValidationFailed(errors)
-    return data, uploads
-
 
 # --- dumping: raw values, the response schema dumps them once -----------------------------------------------------
 
@@ -170,7 +112,7 @@ def list_(filters):
 
 
 @blp.route("", methods=["POST"])
-@blp.doc(requestBody=_body_doc([HazardIn], "登记"))
+@blp.doc(requestBody=body_doc([HazardIn], "登记"))
 @blp.response(201, HazardDetailOut)
 def register():
     """登记: register a hidden danger (JSON, or multipart with ``photos``).
@@ -181,8 +123,8 @@ def register():
     on an enterprise in their jurisdiction (source by role). 404 when the enterprise is not visible to the
     caller, 422 with ``errors.json.<field>`` for bad fields or photos.
     """
-    fields, files = _read_body()
-    data, uploads = _load(HazardIn(), fields, files)
+    fields, files = read_body()
+    data, uploads = load_with_uploads(HazardIn(), fields, files)
     hazard = hazards.register_hazard(db.session, current_actor(), data, uploads=uploads)
     db.session.commit()
     return _detail(hazard)
@@ -204,7 +146,7 @@ _ACTIONS_DOC = "\n".join(f"* ``{a.code}`` {a.label}（{a.who_label}）" for a in
 
 
 @blp.route("/<int:hazard_id>/actions/<code>", methods=["POST"])
-@blp.doc(requestBody=_body_doc(sorted({a.schema for a in hazard_flow.ACTIONS.values()}, key=lambda s: s.__name__),
+@blp.doc(requestBody=body_doc(sorted({a.schema for a in hazard_flow.ACTIONS.values()}, key=lambda s: s.__name__),
                                "操作"),
          description=f"""Perform closed-loop action ``code`` on a hidden danger; the answer is its new detail.
 
@@ -225,8 +167,8 @@ def act(hazard_id: int, code: str):
         raise NotFound(f"没有名为“{code}”的处置操作")
     actor = current_actor()
     hazards.get_hazard(db.session, actor, hazard_id)  # 404 before anything is said about the body
-    fields, files = _read_body()
-    data, uploads = _load(action.schema(), fields, files)
+    fields, files = read_body()
+    data, uploads = load_with_uploads(action.schema(), fields, files)
     hazard = hazard_flow.perform(db.session, actor, hazard_id, code, data, uploads=uploads)
     db.session.commit()
     return _detail(hazard)

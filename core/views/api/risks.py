@@ -41,8 +41,9 @@ from core.schemas.risk import (
     VersionIn,
 )
 from core.services import hazards, risk_methods, risks
+from core.services.attachments import load_with_uploads
 from core.views.api import authenticate, current_actor
-from core.views.api.hazards import _body_doc, _load, _read_body
+from core.views.api.multipart import body_doc, read_body
 
 PREFIX = "/risk-points"
 blp = Blueprint("api_risks", __name__,
@@ -213,7 +214,7 @@ def due_checks(filters):
 
 
 @blp.route("/tasks/<int:task_id>/checks", methods=["POST"])
-@blp.doc(requestBody=_body_doc([CheckIn], "排查记录"))
+@blp.doc(requestBody=body_doc([CheckIn], "排查记录"))
 @blp.response(201, CheckOut)
 def record_check(task_id: int):
     """Record a check of the task for its current due date (enterprise users); ``next_due`` moves on.
@@ -224,8 +225,8 @@ def record_check(task_id: int):
     """
     actor = current_actor()
     risks.get_task(db.session, actor, task_id)  # 404 before anything is said about the body
-    fields, files = _read_body()
-    data, uploads = _load(CheckIn(), fields, files)
+    fields, files = read_body()
+    data, uploads = load_with_uploads(CheckIn(), fields, files)
     check = risks.record_check(db.session, actor, task_id, data, uploads=uploads if not data["passed"] else [])
     db.session.commit()
     return _check(check, risks.get_task(db.session, actor, task_id))

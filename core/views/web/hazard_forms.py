@@ -8,15 +8,9 @@ fields: :data:`EVIDENCE` says which actions take them and whether they are requi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from marshmallow import Schema, ValidationError
-from werkzeug.datastructures import FileStorage
 
 from core.schemas.hazard import SUPERVISION_LEVELS
-from core.services.attachments import Upload, check_uploads
 from core.services.deadlines import DEADLINE_KINDS
-from core.services.errors import ValidationFailed
 from core.services.hazard_flow import PLAN_FIELDS
 
 
@@ -75,22 +69,3 @@ ACTION_FIELDS: dict[str, list[Field]] = {
 EVIDENCE: dict[str, bool] = {"rectify_on_spot": True, "request_review": False, "review_pass": False,
                              "review_fail": False, "close": False}
 PHOTOS = "photos"
-
-
-def load_with_photos(schema: Schema, fields: dict[str, Any],
-                     files: list[FileStorage]) -> tuple[dict[str, Any], list[Upload]]:
-    """Validate form fields and photos together, so one answer lists every bad field (photos by content)."""
-    errors: dict[str, Any] = {}
-    data: dict[str, Any] = {}
-    try:
-        data = schema.load(fields)
-    except ValidationError as exc:
-        errors.update(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
-    uploads: list[Upload] = []
-    try:
-        uploads = check_uploads(files, PHOTOS, images_only=True)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise ValidationFailed(errors)
-    return data, uploads

@@ -8,8 +8,18 @@ import io
 from typing import Any
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, send_file,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -20,13 +30,13 @@ from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES
 from core.plugins import plugins
 from core.schemas.hazard import STATES, SUPERVISION_LEVELS, HazardFilterIn, HazardIn
 from core.services import enterprises, hazard_export, hazard_flow, hazards, jurisdictions
-from core.services.attachments import IMAGE_TYPES, storage_path
+from core.services.attachments import IMAGE_TYPES, load_with_uploads, storage_path
 from core.services.deadlines import DEADLINE_KINDS
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.services.permissions import can, require
 from core.views.web import nav
 from core.views.web.forms import flat_errors, form_data
-from core.views.web.hazard_forms import ACTION_FIELDS, EVIDENCE, PHOTOS, load_with_photos
+from core.views.web.hazard_forms import ACTION_FIELDS, EVIDENCE, PHOTOS
 
 bp = Blueprint("hazards", __name__, url_prefix="/hazards")
 nav.add("hazards.index", "隐患台账", "hazard.view", 20)
@@ -155,7 +165,7 @@ def create():
         raw = form_data(request.form)
         raw["enterprise_id"] = str(ent.id)
         try:
-            data, uploads = load_with_photos(HazardIn(), raw, request.files.getlist(PHOTOS))
+            data, uploads = load_with_uploads(HazardIn(), raw, request.files.getlist(PHOTOS))
             hazard = hazards.register_hazard(db.session, current_user, data, uploads=uploads)
             db.session.commit()
         except ValidationFailed as exc:
@@ -280,7 +290,7 @@ def act(hazard_id: int, code: str):
 
     values = form_data(request.form)
     try:
-        data, uploads = load_with_photos(action.schema(), values, request.files.getlist(PHOTOS))
+        data, uploads = load_with_uploads(action.schema(), values, request.files.getlist(PHOTOS))
         hazard_flow.perform(db.session, current_user, hazard_id, code, data, uploads=uploads)
         db.session.commit()
     except ValidationFailed as exc:
