@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import re
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -17,9 +16,9 @@ from werkzeug.test import encode_multipart
 
 from core.services import hazard_flow
 from core.services.hazards import today
+from tests.api_helpers import error, ok
 
 API = "/api/v1/hazards"
-CJK = re.compile(r"[\u4e00-\u9fff]")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
 PLAN = {k: f"{label}：按方案落实" for k, label in hazard_flow.PLAN_FIELDS.items()}
@@ -28,18 +27,6 @@ PLAN = {k: f"{label}：按方案落实" for k, label in hazard_flow.PLAN_FIELDS.
 @pytest.fixture(autouse=True)
 def _uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
-
-
-def ok(resp, status: int = 200) -> dict:
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    return resp.get_json()
-
-
-def error(resp, status: int) -> dict:
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    body = resp.get_json()
-    assert body["code"] == status and CJK.search(body["message"]), body
-    return body
 
 
 def register(client, world, ent: str = "E1", **extra) -> dict:
@@ -437,13 +424,13 @@ def test_dates_are_iso(api, world):
 
 def test_date_filters_are_days_in_china_time(api, world, session):
     """R-H6: a hazard found at 01:00 on 5 January in China (17:00 UTC on the 4th) belongs to 5 January."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from core.models import Hazard
 
     mgr = api("ent1_mgr")
     h = register(mgr, world, description="凌晨巡查发现的隐患")
-    session.get(Hazard, h["id"]).found_at = datetime(2026, 1, 4, 17, 0, tzinfo=timezone.utc)
+    session.get(Hazard, h["id"]).found_at = datetime(2026, 1, 4, 17, 0, tzinfo=UTC)
     session.commit()
     assert h["id"] in ids(mgr.get(API, query_string={"found_from": "2026-01-05", "found_to": "2026-01-05"}))
     assert h["id"] not in ids(mgr.get(API, query_string={"found_to": "2026-01-04"}))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 
 import pytest
@@ -11,27 +10,15 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from core.services.hazards import today
+from tests.api_helpers import error, ok
 
 API = "/api/v1/risk-points"
-CJK = re.compile(r"[\u4e00-\u9fff]")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture(autouse=True)
 def _uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
-
-
-def ok(resp, status: int = 200) -> dict:
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    return resp.get_json()
-
-
-def error(resp, status: int) -> dict:
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    body = resp.get_json()
-    assert body["code"] == status and CJK.search(body["message"]), body
-    return body
 
 
 def create(client, **extra) -> dict:
