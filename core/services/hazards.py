@@ -197,12 +197,14 @@ def register_hazard(session: Session, actor: Actor, data: dict[str, Any], upload
     if errors:
         raise ValidationFailed(errors)
 
+    found = data.get("found_on")
     decision = plugins().classify(Finding(
         sector=data.get("sector"), description=data["description"], checklist_item=data.get("checklist_item"),
         rule_item=data.get("rule_item"), suggested_level=data.get("level", GENERAL),
-        facts={"enterprise_id": enterprise.id, "is_high_risk": enterprise.is_high_risk, "source": source},
+        # found_on: plugins judge with the rule edition in force on that day (editions overlap in time).
+        facts={"enterprise_id": enterprise.id, "is_high_risk": enterprise.is_high_risk, "source": source,
+               "found_on": found or today()},
     ))
-    found = data.get("found_on")
     hazard = Hazard(
         enterprise_id=enterprise.id, scope_path=enterprise.scope_path, object_type=data.get("object_type"),
         object_ref=data.get("object_ref"), location=data.get("location"), description=data["description"],
