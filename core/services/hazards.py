@@ -25,7 +25,7 @@ from core.models import (
     Role,
 )
 from core.models.base import utcnow
-from core.models.hazard import OPEN_STATES
+from core.models.hazard import HAZARD_CATEGORIES, OPEN_STATES
 from core.plugin_types import Finding, HazardTransitionEvent
 from core.plugins import plugins
 from core.services import audit
@@ -182,6 +182,8 @@ def register_hazard(session: Session, actor: Actor, data: dict[str, Any], upload
     levels = level_labels()
     if data.get("level", GENERAL) not in levels:
         errors["level"] = ["隐患等级应为：" + "、".join(levels.values())]
+    if data.get("category") not in HAZARD_CATEGORIES:
+        errors["category"] = ["隐患类别应为：" + "、".join(HAZARD_CATEGORIES.values())]
     if data.get("sector") and data["sector"] not in plugins().sectors:
         errors["sector"] = [f"领域 {data['sector']} 未启用"]
     if data.get("risk_point_id"):
