@@ -246,6 +246,18 @@ def test_update_of_other_fields_leaves_sectors_alone(session, world):
     assert e1.sector_codes == ["fake"] and e1.sectors[0].data == {"licence_no": "FK-001"}
 
 
+def test_an_edit_of_only_the_sector_data_moves_the_version_on(session, world):
+    """R-N4: sector data lives in child rows; editing only it must still bump the enterprise's version, so a
+    second edit based on the old version is refused."""
+    e1 = world.ent(session, "E1")
+    sectors = [{"sector": "fake", "activities": ["生产"], "data": {"licence_no": "FK-002"}}]
+    enterprises.update_enterprise(session, SYSTEM, e1.id, {"version": 1, "sectors": sectors})
+    session.flush()
+    assert e1.version == 2
+    with pytest.raises(Conflict):
+        enterprises.update_enterprise(session, SYSTEM, e1.id, {"version": 1, "sectors": sectors})
+
+
 # --- enterprises: bulk (used by the import) ----------------------------------------------------------------------------
 
 

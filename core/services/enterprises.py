@@ -6,10 +6,11 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import Select, or_, select
-from stdnum.cn import uscc as stdnum_uscc
 from sqlalchemy.orm import Session, selectinload
+from stdnum.cn import uscc as stdnum_uscc
 
 from core.models import Agency, Enterprise, EnterpriseSector, Jurisdiction, JurisdictionLevel
+from core.models.base import utcnow
 from core.plugins import plugins
 from core.schemas.enterprise import SUPERVISION_FIELDS
 from core.services import audit
@@ -17,7 +18,7 @@ from core.services.actors import Actor
 from core.services.base import Page, check_version, keyset_page
 from core.services.errors import NotFound, PermissionDenied, ValidationFailed
 from core.services.permissions import can, require
-from core.services.scope import enterprise_clause, ensure_enterprise_visible, scope_of
+from core.services.scope import ensure_enterprise_visible, enterprise_clause, scope_of
 
 #: Plain columns copied from validated input onto the model.
 _COLUMNS = [
@@ -262,6 +263,10 @@ def _apply_update(
             raise
     after = {**audit.snapshot(ent, _COLUMNS), "sectors": _sector_snapshot(ent)}
     b, a = audit.diff(before, after)
+    if "sectors" in b or "sectors" in a:
+        # Sector data lives in child rows: touch the enterprise so that its version moves on too, or two
+        # concurrent edits of only the sector data would both pass the version check.
+        ent.updated_at = utcnow()
     return ent, b, a
 
 
