@@ -128,6 +128,7 @@ def reminders_command(on) -> None:
     if report.by_tier:
         click.echo("  逾期隐患督促层级：" + "，".join(
             f"{TIER_LABELS[t]}级 {n} 项" for t, n in sorted(report.by_tier.items(), key=lambda kv: TIERS.index(kv[0]))))
+    click.echo(f"  证照/检验到期提醒 {report.dated_reminders} 条，证照/检验已到期 {report.dated_overdue} 条")
     click.echo(f"  此前已发送（跳过）{report.already_sent} 条，无接收人 {report.unrouted} 项")
 
 
@@ -135,3 +136,6 @@ def register_commands(app: Flask) -> None:
     for command in (plugins_command, seed_demo_command, create_user_command, import_enterprises_command,
                     reminders_command):
         app.cli.add_command(command)
+    from core.catalog.cli import catalog_group
+
+    app.cli.add_command(catalog_group)

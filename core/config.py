@@ -61,6 +61,32 @@ DEFAULT_RISK_METHODS: dict[str, Any] = {
 }
 
 
+#: 安全生产标准化 grading (R-S2, R-S3) as data: docs/standardization.md. The 2021 定级办法 (应急〔2021〕83号) sets
+#: 一级/二级/三级, but its score thresholds and accident conditions were NOT obtained; the numbers below are the
+#: LEGACY 2011/2014 values (2011 冶金等工贸企业考评办法: 一级 ≥90, 二级 ≥75, 三级 ≥60; "申请评审之日前一年内" death
+#: counts), shipped as labelled defaults, never as current law. A province copies this dict into instance/config.py
+#: as ``STANDARDIZATION_GRADES`` and changes it. ``min_score`` applies to the normalised score (0–100);
+#: ``max_deaths`` to the 生产安全事故死亡人数 in the ``accident_window_years`` before the assessment;
+#: ``min_element_percent`` (optional) to every 一级要素's own normalised score; any failed 否决项 gives 未达标.
+DEFAULT_STANDARDIZATION_GRADES: dict[str, Any] = {
+    "label": "旧版（2011/2014）定级条件默认值，非现行法定标准；现行《企业安全生产标准化建设定级办法》（应急〔2021〕83号）的分数线未取得",
+    "verified": False,
+    "source": "2011年冶金等工贸企业安全生产标准化考评办法（一级≥90、二级≥75、三级≥60；旧文本的事故条件）；"
+              "见 /work/shared/verified/hazchem-and-standardization.md 第3节",
+    "normalisation": "得分 = 实得分 ÷ 适用项标准分合计 × 100（不适用项不计入分母）；平台约定",
+    "accident_window_years": 1,
+    "validity_years": 3,  # ◐ "3年" from generic pages only
+    "grades": [
+        {"grade": "level1", "label": "一级", "min_score": 90, "max_deaths": 0, "min_element_percent": None},
+        {"grade": "level2", "label": "二级", "min_score": 75, "max_deaths": 1, "min_element_percent": None},
+        {"grade": "level3", "label": "三级", "min_score": 60, "max_deaths": 2, "min_element_percent": None},
+    ],
+    "fail_label": "未达标",
+}
+#: Coverage targets (per cent of enterprises with a valid 达标 grade) per category: the seeds' targets (R-S3).
+DEFAULT_STANDARDIZATION_TARGETS: dict[str, float] = {"high_risk": 100, "above_scale": 100, "key_industry": 100}
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot work; the message says what to set."""
 
@@ -126,6 +152,12 @@ class DefaultConfig:
 
     #: Risk assessment methods (see DEFAULT_RISK_METHODS); the first is the default in forms.
     RISK_METHODS: dict[str, Any] = DEFAULT_RISK_METHODS
+
+    #: 安全生产标准化 grade thresholds and coverage targets (see DEFAULT_STANDARDIZATION_GRADES: legacy defaults).
+    STANDARDIZATION_GRADES: dict[str, Any] = DEFAULT_STANDARDIZATION_GRADES
+    STANDARDIZATION_TARGETS: dict[str, float] = DEFAULT_STANDARDIZATION_TARGETS
+    #: Remind an enterprise this many days before its 达标 certificate expires (复评 is applied for months ahead).
+    STANDARDIZATION_REMINDER_DAYS: list[int] = [90, 30]
 
     #: Page sizes for lists: the default, and the most a client may ask for.
     PAGE_SIZE = 20

@@ -107,6 +107,9 @@ def seed_demo(session: Session, enterprises_per_town: int = 20) -> SeedResult:
     """Create whatever of the demo data is missing; returns counts and the logins. The caller commits."""
     rng = random.Random(2026)
     result = SeedResult()
+    from core.services.catalog import sync_catalog
+
+    sync_catalog(session)  # the plugins' rule sets and checklists (idempotent; refuses a rewritten version)
     province = _node(session, CITY[0], "province", None, CITY[1])
     city = _node(session, CITY[2], "city", province, CITY[3])
     city_agency = _agency(session, "厦门市应急管理局", "厦", city, None, "厦门市中级人民法院")

@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Agency, Enterprise, Hazard, HazardTransition, Jurisdiction, Role, User, UserRole
-from core.services import hazard_flow, risks, self_reports
+from core.plugins import plugins
+from core.services import enterprises, hazard_flow, risks, self_reports
 from core.services.attachments import Upload
 from core.services.hazard_flow import PLAN_FIELDS
 from core.services.hazards import CHINA, register_hazard, today
@@ -217,6 +218,7 @@ def seed_demo_hazards(session: Session, per_district: int = 70) -> HazardSeedRes
     _majors(seeder, demo_ent, manager, principal, xa_reg, xa_insp, end)
     _self_reports(session, demo_ent, manager, principal, end)
     _risk_register(session, demo_ent, manager, end)
+    _sector_data(session, demo_ent, manager)
 
     # 2. The rest of the city: inspections in 翔安区 and grid patrols, enterprises' own checks in 同安区.
     districts = {d.code: d for d in session.scalars(select(Jurisdiction).where(Jurisdiction.level == "county"))}
@@ -282,6 +284,17 @@ def _risk_register(session: Session, ent: Enterprise, manager: User, end: date) 
     linked = session.scalar(select(Hazard).where(Hazard.enterprise_id == ent.id,
                                                  Hazard.description == MAJOR_FINDINGS[1][0]))
     linked.risk_point_id, linked.control_measure_id = point.id, measure.id
+
+
+def _sector_data(session: Session, ent: Enterprise, manager: User) -> None:
+    """The demo enterprise's sector data (licences, 重大危险源 …) from each enabled plugin's example, so the
+    enterprise page shows the sector sections and the reminders have validity dates to watch."""
+    fields = plugins().enterprise_fields
+    sectors = [{"sector": row.sector, "activities": list(row.activities or []),
+                "data": fields[row.sector].example if row.sector in fields and fields[row.sector].example else row.data}
+               for row in ent.sectors]
+    if sectors and any(item["data"] for item in sectors):
+        enterprises.update_enterprise(session, manager, ent.id, {"version": ent.version, "sectors": sectors})
 
 
 def _self_reports(session: Session, ent: Enterprise, manager: User, principal: User, end: date) -> None:

@@ -82,6 +82,17 @@ def register_enterprise_fields() -> EnterpriseFieldSpec:
     """
 
 
+@hookspec
+def register_assessment_criteria() -> list[dict[str, Any]]:
+    """Return the sector's 安全生产标准化 scoring criteria (行业评分细则) as raw mappings (docs/standardization.md).
+
+    Each mapping names its ``sector``, the core edition it ``extends`` (``gbt33000-2016``) and items with a standard
+    score, deduction rules, required evidence, a ``veto`` flag (否决项) and the core 一级要素 they join. Validated with
+    the core's marshmallow schema at start-up (a bad mapping stops the app); an assessment of an enterprise with
+    this sector copies the items. Called once per app start.
+    """
+
+
 @hookspec(firstresult=True)
 def classify_hazard(finding: Finding) -> Classification | None:
     """Decide the level of a hidden danger from a :class:`~core.plugin_types.Finding`.

@@ -50,6 +50,9 @@ class EnterpriseFieldSpec:
     sector: str
     schema: type[Schema]
     template: str | None = None
+    #: Example data (valid for ``schema``): the plugin contract test renders ``template`` and asks
+    #: ``register_dated_items`` with it; the docs show it.
+    example: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,14 @@ class Finding:
     description: str
     #: Checklist item code, e.g. ``hazchem-basic/3.2`` (None for a free-text finding).
     checklist_item: str | None = None
-    #: Rule item that the checklist item cites, e.g. ``hazchem/安监总管三〔2017〕121号#5``.
+    #: Rule item that the checklist item cites, e.g. ``hazchem-2017-121#5`` (``<rule set code>#<item number>``,
+    #: see docs/rules_and_checklists.md).
     rule_item: str | None = None
     #: Level suggested by the checklist or the person who found it.
     suggested_level: str | None = None
-    #: Anything else a plugin may look at (enterprise flags, answer value, object type …).
+    #: Anything else a plugin may look at. The core always gives ``enterprise_id``, ``is_high_risk``, ``source``
+    #: and ``found_on`` (the date of the finding: plugins judge with the rule edition in force that day);
+    #: inspections add the answer value and object type.
     facts: dict[str, Any] = field(default_factory=dict)
 
 

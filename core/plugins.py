@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -11,8 +13,10 @@ import pluggy
 from flask import Flask, current_app
 
 from core import hookspecs
+from core.catalog.registry import ApplicableRuleSet, Catalog, Checklist, RuleItem, RuleSet, validate_catalog
 from core.hookspecs import hookimpl
 from core.plugin_types import Classification, EnterpriseFieldSpec, Finding, ObjectType, SectorInfo
+from core.standardization import Criteria, core_criteria, validate_criteria
 
 ENTRY_POINT_GROUP = "anjian.plugins"
 log = logging.getLogger(__name__)
@@ -42,6 +46,28 @@ class PluginRegistry:
     object_types: dict[str, ObjectType] = field(default_factory=dict)
     #: plugin name → the sector code it registered (equal for entry-point plugins).
     sector_of: dict[str, str] = field(default_factory=dict)
+    #: Rule sets and checklists of the plugins, validated at start-up (docs/rules_and_checklists.md).
+    catalog: Catalog = field(default_factory=Catalog)
+    #: 安全生产标准化 criteria: the core editions and the plugins' sector criteria (register_assessment_criteria).
+    criteria: Criteria = field(default_factory=Criteria)
+
+    @property
+    def rule_sets(self) -> Mapping[str, RuleSet]:
+        """Rule set code → validated, immutable rule set."""
+        return self.catalog.rule_sets
+
+    @property
+    def checklists(self) -> Mapping[tuple[str, str], Checklist]:
+        """(checklist code, version) → validated, immutable checklist."""
+        return self.catalog.checklists
+
+    def rule_item(self, ref: str) -> tuple[RuleItem, RuleSet] | None:
+        """``hazchem-2017-121#5`` → (item, rule set), or None when no shipped rule set has it."""
+        return self.catalog.rule_item(ref)
+
+    def applicable_rule_set(self, code: str, day: date) -> ApplicableRuleSet | None:
+        """The edition of rule set ``code`` to judge with on ``day`` (see :meth:`Catalog.applicable_rule_set`)."""
+        return self.catalog.applicable_rule_set(code, day)
 
     def plugin_rows(self) -> list[tuple[str, str, SectorInfo | None]]:
         """(plugin name, version, sector info) for every loaded plugin but the core, for listings."""
@@ -127,6 +153,16 @@ def _collect(registry: PluginRegistry) -> None:
     for types in hook.register_object_types():
         for ot in types or []:
             registry.object_types[ot.code] = ot
+    # Validated as a whole (a rule basis may cite another plugin's rule set); raises CatalogError naming the
+    # file, the item and the field of every problem, which stops create_app.
+    registry.catalog = validate_catalog(
+        [rs for sets in hook.register_rule_sets() for rs in (sets or [])],
+        [cl for lists in hook.register_checklists() for cl in (lists or [])],
+        sectors=registry.sectors,
+    )
+    registry.criteria = validate_criteria(
+        core_criteria(), [c for sets in hook.register_assessment_criteria() for c in (sets or [])],
+        sectors=registry.sectors)
 
 
 def init_plugins(app: Flask) -> PluginRegistry:

@@ -66,7 +66,8 @@ def log_in(page, base: str, username: str, password: str = factories.PASSWORD) -
     page.goto(base + "/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    with page.expect_navigation():  # the next step must see the page after the login, even on a busy machine
+        page.click("button[type=submit]")
 
 
 def assert_no_horizontal_overflow(page) -> None:

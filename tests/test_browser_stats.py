@@ -82,10 +82,12 @@ def test_self_report_draft_sign_submit_and_regulator_list(stats_server, browser)
         log_in(page, stats_server, "ent1_mgr")
         page.goto(stats_server + "/stats/self-reports")
         page.select_option("select[name=period]", "2025Q1")
-        page.click("text=填写统计分析表")
+        with page.expect_navigation():
+            page.click("text=填写统计分析表")
         page.fill("textarea[name=analysis]", "一季度排查隐患4项，重大隐患1项已挂牌督办；逾期1项已督促整改。")
         page.fill("input[name=signer_name]", "张主要")
-        page.click("text=保存草稿")
+        with page.expect_navigation():
+            page.click("text=保存草稿")
         assert "草稿已保存" in page.content() and "报送须由主要负责人签字确认" in page.content()
         report_url = page.url
         assert_no_horizontal_overflow(page)
@@ -96,7 +98,8 @@ def test_self_report_draft_sign_submit_and_regulator_list(stats_server, browser)
     try:
         log_in(page, stats_server, "ent1_principal")
         page.goto(report_url)
-        page.click("text=签字报送")
+        with page.expect_navigation():
+            page.click("text=签字报送")
         assert "统计分析表已报送" in page.content()
         assert "张主要" in page.locator(".facts").first.inner_text()
         assert_no_horizontal_overflow(page)

@@ -1,7 +1,17 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
+from core.models.assessment import (
+    Assessment,
+    AssessmentItem,
+    AssessmentStatus,
+    ItemResult,
+    LifecycleStatus,
+    StandardizationEvent,
+    StandardizationLifecycle,
+)
 from core.models.audit import AuditEntry
 from core.models.base import Base
+from core.models.catalog import StoredChecklist, StoredChecklistItem, StoredRuleItem, StoredRuleSet
 from core.models.hazard import (
     Attachment,
     Hazard,
@@ -25,6 +35,13 @@ from core.models.risk import ControlMeasure, InspectionTask, RiskGrade, RiskPoin
 from core.models.user import ApiToken, Role, User, UserRole
 
 __all__ = [
+    "Assessment",
+    "AssessmentItem",
+    "AssessmentStatus",
+    "ItemResult",
+    "LifecycleStatus",
+    "StandardizationEvent",
+    "StandardizationLifecycle",
     "Attachment",
     "AuditEntry",
     "ControlMeasure",
@@ -40,6 +57,10 @@ __all__ = [
     "RiskGrade",
     "RiskPoint",
     "SelfReportStatus",
+    "StoredChecklist",
+    "StoredChecklistItem",
+    "StoredRuleItem",
+    "StoredRuleSet",
     "TaskCheck",
     "Agency",
     "ApiToken",

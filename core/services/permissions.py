@@ -41,7 +41,17 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "agency.manage": (frozenset({Role.ADMIN}), "只有平台管理员可以维护执法机关"),
     "user.manage": (frozenset({Role.ADMIN}), "只有平台管理员可以管理用户"),
     "plugin.view": (frozenset({Role.ADMIN}), "只有平台管理员可以查看插件"),
+    "catalog.view": (_ALL, "您无权查看判定标准和检查表"),
+    "catalog.manage": (frozenset({Role.ADMIN}), "只有平台管理员可以同步或导入检查表"),
     "audit.view": (frozenset({Role.ADMIN}), "只有平台管理员可以查看审计日志"),
+    # 安全生产标准化 (R-S1…R-S4): enterprises assess themselves; the 主要负责人 signs; the supervising regulator
+    # reviews and keeps the 达标 lifecycle; regulators and inspectors see coverage.
+    "assessment.view": (_ALL - {Role.GRID_WORKER}, "您无权查看安全生产标准化自评"),
+    "assessment.edit": (_ENT, "安全生产标准化自评由企业填报"),
+    "assessment.submit": (frozenset({Role.ENTERPRISE_PRINCIPAL}), "自评报告须由企业主要负责人签字提交"),
+    "assessment.review": (frozenset({Role.REGULATOR}), "只有监管部门可以审核安全生产标准化自评"),
+    "standardization.manage": (frozenset({Role.REGULATOR}), "只有监管部门可以维护安全生产标准化达标状态"),
+    "standardization.coverage": (_GOV - {Role.GRID_WORKER}, "您无权查看安全生产标准化覆盖情况"),
 }
 
 

@@ -14,7 +14,9 @@ Who is told what:
   jurisdiction contains the enterprise; after the further entries (e.g. 7 and 30 days) the regulators one level up
   each time (市, then 省), and the enterprise users again;
 * 挂牌督办 listings: the listing agency's regulators and the enterprise's users before the due date and after it;
-* inspection tasks (隐患排查任务) due today or earlier: one notice a day per enterprise user with the counts.
+* inspection tasks (隐患排查任务) due today or earlier: one notice a day per enterprise user with the counts;
+* dated sector data (licences, equipment inspections: the plugins' ``register_dated_items`` on every enterprise
+  sector row): the enterprise's users ``REMINDER_DAYS_BEFORE`` days before the date and on the day after it.
 
 A missed run is caught up: a notice whose trigger day lies within the last ``REMINDER_CATCH_UP_DAYS`` days is still
 sent (the reminders before a deadline are not: the next one or the overdue notice supersedes them).
@@ -27,6 +29,7 @@ ORM objects accumulate in the session, so memory stays bounded at a million haza
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -34,12 +37,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy import Select, case, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
 from core.models import (
     Enterprise,
+    EnterpriseSector,
     Hazard,
     HazardState,
     HazardSupervision,
@@ -59,6 +63,7 @@ from core.services.actors import SYSTEM
 from core.services.hazards import today
 
 BATCH = 1000
+log = logging.getLogger(__name__)
 #: Government tiers, bottom up; an enterprise's overdue hazards escalate along this ladder.
 TIERS = ("township", "county", "city", "province")
 TIER_LABELS = {"township": "乡镇（街道）", "county": "县（区）", "city": "市", "province": "省"}
@@ -75,6 +80,10 @@ KIND_LABELS = {
     "supervision_due": "挂牌督办期限提醒",
     "supervision_overdue": "挂牌督办逾期",
     "task_due": "排查任务到期",
+    "dated_due": "证照/检验到期提醒",
+    "dated_overdue": "证照/检验已到期",
+    "standardization_due": "标准化达标有效期提醒",
+    "standardization_overdue": "标准化达标已过有效期",
 }
 
 
@@ -90,6 +99,14 @@ class ReminderReport:
     supervision_reminders: int = 0
     supervision_overdue: int = 0
     task_reminders: int = 0
+    #: Dated sector data (licences, equipment inspections) from the plugins' ``register_dated_items``.
+    dated_reminders: int = 0
+    dated_overdue: int = 0
+    #: Sector rows whose plugin failed in ``register_dated_items`` (logged, skipped).
+    dated_failed: int = 0
+    #: 安全生产标准化 达标 certificates near or past their validity (STANDARDIZATION_REMINDER_DAYS).
+    standardization_reminders: int = 0
+    standardization_overdue: int = 0
     already_sent: int = 0
     unrouted: int = 0
     #: Hazards (and listings) that met a trigger in this run, whether or not their notices were new.
@@ -99,7 +116,8 @@ class ReminderReport:
     @property
     def created(self) -> int:
         return (self.reminders + self.overdue + self.escalations + self.supervision_reminders
-                + self.supervision_overdue + self.task_reminders)
+                + self.supervision_overdue + self.task_reminders + self.dated_reminders + self.dated_overdue
+                + self.standardization_reminders + self.standardization_overdue)
 
     def counts(self) -> dict[str, Any]:
         data = asdict(self)
@@ -110,7 +128,8 @@ class ReminderReport:
 
 _COUNTER = {"reminder": "reminders", "overdue": "overdue", "escalation": "escalations",
             "supervision_due": "supervision_reminders", "supervision_overdue": "supervision_overdue",
-            "task_due": "task_reminders"}
+            "task_due": "task_reminders", "dated_due": "dated_reminders", "dated_overdue": "dated_overdue",
+            "standardization_due": "standardization_reminders", "standardization_overdue": "standardization_overdue"}
 
 
 # --- configuration -------------------------------------------------------------------------------------------------
@@ -390,6 +409,87 @@ def _task_notices(session: Session, on: date, report: ReminderReport, link: Call
         box.flush()
 
 
+def _dated_item_notices(session: Session, on: date, report: ReminderReport, link: Callable[..., str]) -> None:
+    """Validity dates in the enterprises' sector data (``register_dated_items``): the enterprise's users are told
+    ``REMINDER_DAYS_BEFORE`` days before ``due`` and on the day after it (caught up like hazard deadlines). Rows
+    of sectors whose plugin is not enabled are skipped; keyset batches on (enterprise, sector)."""
+    from core.plugins import plugins
+
+    registry = plugins()
+    sectors = sorted(registry.sectors)
+    if not sectors or not registry.hook.register_dated_items.get_hookimpls():
+        return
+    before = {on + timedelta(days=d): d for d in _days_before()}
+    catch_up = max(int(current_app.config["REMINDER_CATCH_UP_DAYS"]), 1)
+    stmt = (select(EnterpriseSector.enterprise_id, EnterpriseSector.sector, EnterpriseSector.data, Enterprise.name)
+            .join(Enterprise, Enterprise.id == EnterpriseSector.enterprise_id)
+            .where(EnterpriseSector.sector.in_(sectors), Enterprise.is_active.is_(True))
+            .order_by(EnterpriseSector.enterprise_id, EnterpriseSector.sector).limit(BATCH))
+    last: tuple[int, str] | None = None
+    while True:
+        page = stmt if last is None else stmt.where(
+            tuple_(EnterpriseSector.enterprise_id, EnterpriseSector.sector) > tuple_(*last))
+        rows = session.execute(page).all()
+        if not rows:
+            return
+        staff = _enterprise_users(session, (r.enterprise_id for r in rows))
+        box = _Outbox(session, report)
+        for r in rows:
+            try:
+                items = [i for found in registry.hook.register_dated_items(sector=r.sector, data=dict(r.data or {}))
+                         for i in (found or [])]
+            except Exception:  # noqa: BLE001 - one plugin's bug must not stop the day's reminders
+                log.exception("plugin failed in register_dated_items for enterprise %s sector %s",
+                              r.enterprise_id, r.sector)
+                report.dated_failed += 1
+                continue
+            for item in items:
+                key = f"{r.enterprise_id}:{r.sector}:{item.key}:{item.due}"
+                what = f"{r.name}：{item.label}，有效期至 {_d(item.due)}"
+                if item.due in before:
+                    days = before[item.due]
+                    report.items += 1
+                    box.add("dated_due", staff.get(r.enterprise_id, []), f"dated-due:{key}:{days}",
+                            f"证照/检验即将到期：{'今天到期' if days == 0 else f'还有 {days} 天'}",
+                            f"{what}，请及时办理延续或检验。", link(enterprise_id=r.enterprise_id))
+                elif 1 <= (on - item.due).days <= catch_up:
+                    report.items += 1
+                    box.add("dated_overdue", staff.get(r.enterprise_id, []), f"dated-overdue:{key}",
+                            f"证照/检验已过期（{_d(item.due)}）",
+                            f"{what}，已过期。请立即办理，过期期间不得从事相关活动。", link(enterprise_id=r.enterprise_id))
+        box.flush()
+        if len(rows) < BATCH:
+            return
+        last = (rows[-1].enterprise_id, rows[-1].sector)
+
+
+def _standardization_notices(session: Session, on: date, report: ReminderReport, link: Callable[..., str]) -> None:
+    """安全生产标准化 达标 certificates (R-S3): the enterprise's users are told ``STANDARDIZATION_REMINDER_DAYS``
+    before the validity ends and on the day after it (caught up like hazard deadlines)."""
+    from core.services.assessments import expiring_certificates
+
+    before = {on + timedelta(days=d): d for d in current_app.config["STANDARDIZATION_REMINDER_DAYS"]}
+    catch_up = max(int(current_app.config["REMINDER_CATCH_UP_DAYS"]), 1)
+    rows = [r for r in expiring_certificates(session, on - timedelta(days=catch_up), max(before, default=on))
+            if r[3] in before or 1 <= (on - r[3]).days <= catch_up]
+    if not rows:
+        return
+    staff = _enterprise_users(session, (r[0] for r in rows))
+    box = _Outbox(session, report)
+    for enterprise_id, name, certificate_no, valid_until in rows:
+        report.items += 1
+        what = f"{name}：安全生产标准化达标证书（{certificate_no or '无编号'}）有效期至 {_d(valid_until)}"
+        key = f"{enterprise_id}:{certificate_no}:{valid_until}"
+        if valid_until in before:
+            days = before[valid_until]
+            box.add("standardization_due", staff.get(enterprise_id, []), f"std-due:{key}:{days}",
+                    f"标准化达标有效期还有 {days} 天", f"{what}，请及时开展自评并申请复评。", link())
+        else:
+            box.add("standardization_overdue", staff.get(enterprise_id, []), f"std-overdue:{key}",
+                    f"标准化达标已过有效期（{_d(valid_until)}）", f"{what}，已过有效期。", link())
+    box.flush()
+
+
 def run_reminders(session: Session, on: date | None = None) -> ReminderReport:
     """Create the day's notifications (see the module docstring) and record the run in the audit log.
 
@@ -405,6 +505,8 @@ def run_reminders(session: Session, on: date | None = None) -> ReminderReport:
     _overdue_notices(session, on, report, hazard_link, regulators)
     _supervision_notices(session, on, report, hazard_link, regulators)
     _task_notices(session, on, report, task_link)
+    _dated_item_notices(session, on, report, _link_builder("enterprises.detail", "/enterprises/{enterprise_id}"))
+    _standardization_notices(session, on, report, _link_builder("assessments.index", "/assessments/"))
     audit.record(session, SYSTEM, "run", "reminders", on.isoformat(),
                  summary=f"提醒任务 {on.isoformat()}：新建通知 {report.created} 条，已发过 {report.already_sent} 条",
                  after=report.counts())

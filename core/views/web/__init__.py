@@ -57,9 +57,9 @@ def service_error_page(exc: ServiceError):
 
 
 def init_app(app: Flask) -> None:
-    from core.views.web import admin, auth, enterprises, hazards, home, nav, notifications, risks, stats
+    from core.views.web import admin, assessments, auth, catalog, enterprises, hazards, home, nav, notifications, risks, stats
 
-    for module in (auth, home, enterprises, hazards, risks, stats, notifications, admin):
+    for module in (auth, home, enterprises, hazards, risks, stats, notifications, admin, catalog, assessments):
         app.register_blueprint(module.bp)
     app.context_processor(notifications.unread_badge)  # the top bar's unread badge, one indexed count per request
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from anjian_gongmao import __version__
 from anjian_gongmao.fields import GongmaoFields
+from core.catalog import load_yaml_files
 from core.hookspecs import hookimpl
 from core.plugin_types import EnterpriseFieldSpec, ObjectType, SectorInfo
 
@@ -25,7 +27,19 @@ def register_sector() -> SectorInfo:
 
 @hookimpl
 def register_enterprise_fields() -> EnterpriseFieldSpec:
-    return EnterpriseFieldSpec(sector="gongmao", schema=GongmaoFields, template="gongmao/enterprise_section.html")
+    return EnterpriseFieldSpec(sector="gongmao", schema=GongmaoFields, template="gongmao/enterprise_section.html",
+                               example={"dust_explosion": True, "ammonia_refrigeration": True,
+                                        "liquid_ammonia_tonnes": 12.5, "confined_spaces": 3})
+
+
+@hookimpl
+def register_rule_sets() -> list[dict[str, Any]]:
+    return load_yaml_files("anjian_gongmao", "rules")
+
+
+@hookimpl
+def register_checklists() -> list[dict[str, Any]]:
+    return load_yaml_files("anjian_gongmao", "checklists")
 
 
 @hookimpl

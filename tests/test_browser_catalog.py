@@ -1,0 +1,71 @@
+"""Catalog pages in headless chromium at phone and desktop width (R-P2, R-N5).
+
+The live server gets the fake sector's catalog stored (``sync_catalog``). Screenshots:
+``artifacts/screenshots/catalog-*.png``.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from core.app import create_app
+from core.extensions import db
+from core.services.catalog import sync_catalog
+from tests import factories
+from tests.browser import DESKTOP, PHONE, SHOTS, assert_no_horizontal_overflow, browser, log_in, new_page  # noqa: F401
+from tests.conftest import base_config
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def catalog_server(tmp_path_factory):
+    url = "sqlite:///" + str(tmp_path_factory.mktemp("live") / "live.db")
+    app = create_app(base_config(url, WTF_CSRF_ENABLED=True, UPLOAD_FOLDER=str(tmp_path_factory.mktemp("up"))))
+    with app.app_context():
+        upgrade()
+        factories.build_world(db.session)
+        sync_catalog(db.session)
+        db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.mark.parametrize("viewport, tag", [(PHONE, "phone"), (DESKTOP, "desktop")])
+def test_catalog_pages_fit_the_screen(browser, catalog_server, viewport, tag):  # noqa: F811 - fixture
+    """R-N5: index, rule set and checklist pages without horizontal overflow, phone and desktop."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page = new_page(browser, viewport)
+    try:
+        log_in(page, catalog_server, "ent1_mgr")
+        page.goto(catalog_server + "/catalog/")
+        assert page.locator("h1").inner_text() == "判定标准与检查表"
+        assert page.locator(".cat-status").first.is_visible()
+        assert_no_horizontal_overflow(page)
+        page.screenshot(path=str(SHOTS / f"catalog-index-{tag}.png"), full_page=True)
+
+        page.click("text=测试领域重大事故隐患判定标准（测试用）")
+        page.wait_for_url("**/catalog/rules/fake-2020-r1")
+        assert page.locator(".cat-unverified").count() == 1
+        assert "未核实" in page.locator("#item-3").inner_text()
+        assert_no_horizontal_overflow(page)
+        page.screenshot(path=str(SHOTS / f"catalog-rule-set-{tag}.png"), full_page=True)
+
+        page.goto(catalog_server + "/catalog/checklists/fake-basic/1.0")
+        page.click("#item-1\\.1 .cat-basis a >> nth=0")
+        page.wait_for_url("**/catalog/rules/fake-2020-r1#item-1")
+        page.go_back()
+        assert page.locator(".cat-question").count() == 5
+        assert_no_horizontal_overflow(page)
+        page.screenshot(path=str(SHOTS / f"catalog-checklist-{tag}.png"), full_page=True)
+    finally:
+        context.close()
