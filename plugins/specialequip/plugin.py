@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from core.hookspecs import hookimpl
-from core.plugin_types import SectorInfo
-from plugins.specialequip import __version__
+from core.plugin_types import Classification, DatedItem, EnterpriseFieldSpec, Finding, ObjectType, SectorInfo
+from plugins.specialequip import __version__, classify, dated, fields
+from plugins.specialequip import data as shipped
 
 SECTOR = SectorInfo(
     code="specialequip",
@@ -18,3 +22,38 @@ SECTOR = SectorInfo(
 @hookimpl
 def register_sector() -> SectorInfo:
     return SECTOR
+
+
+@hookimpl
+def register_rule_sets() -> list[dict[str, Any]]:
+    return shipped.rule_sets()
+
+
+@hookimpl
+def register_checklists() -> list[dict[str, Any]]:
+    return shipped.checklists()
+
+
+@hookimpl
+def register_object_types() -> list[ObjectType]:
+    return shipped.object_types()
+
+
+@hookimpl
+def register_enterprise_fields() -> EnterpriseFieldSpec:
+    return fields.field_spec()
+
+
+@hookimpl
+def classify_hazard(finding: Finding) -> Classification | None:
+    return classify.classify(finding)
+
+
+@hookimpl
+def register_dated_items(sector: str, data: dict[str, Any]) -> list[DatedItem]:
+    return dated.dated_items(sector, data)
+
+
+@hookimpl
+def register_template_dirs() -> list[str]:
+    return [str(Path(__file__).parent / "templates")]
