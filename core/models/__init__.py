@@ -22,6 +22,7 @@ from core.models.hazard import (
     HazardTransition,
     Notification,
 )
+from core.models.inspection import InspectionAnswer, InspectionRun, InspectionRunChecklist, RunStatus
 from core.models.org import (
     Agency,
     Enterprise,
@@ -52,7 +53,11 @@ __all__ = [
     "HazardState",
     "HazardSupervision",
     "HazardTransition",
+    "InspectionAnswer",
+    "InspectionRun",
+    "InspectionRunChecklist",
     "InspectionTask",
+    "RunStatus",
     "Notification",
     "RiskGrade",
     "RiskPoint",

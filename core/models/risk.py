@@ -115,6 +115,7 @@ class InspectionTask(VersionedMixin, TimestampMixin, Base):
     next_due: Mapped[date] = mapped_column(Date, comment="下次应排查日期")
     last_done: Mapped[date | None] = mapped_column(Date, comment="上次排查日期")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    checklist_code: Mapped[str | None] = mapped_column(String(80), comment="按此检查表排查（检查表代码，用最新版本）")
 
     measure: Mapped[ControlMeasure] = relationship(back_populates="tasks")
 

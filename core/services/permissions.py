@@ -44,6 +44,11 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "catalog.view": (_ALL, "您无权查看判定标准和检查表"),
     "catalog.manage": (frozenset({Role.ADMIN}), "只有平台管理员可以同步或导入检查表"),
     "audit.view": (frozenset({Role.ADMIN}), "只有平台管理员可以查看审计日志"),
+    # Checklist inspections (检查记录, R-P2): who may perform a run of each kind; scope decides on which enterprise.
+    "inspection.view": (_ALL, "您无权查看检查记录"),
+    "inspection.self_check": (_ENT, "企业自查由本企业人员进行"),
+    "inspection.enforce": (frozenset({Role.INSPECTOR, Role.REGULATOR}), "只有执法人员可以进行执法检查"),
+    "inspection.patrol": (frozenset({Role.GRID_WORKER}), "只有网格员可以进行网格巡查"),
     # 安全生产标准化 (R-S1…R-S4): enterprises assess themselves; the 主要负责人 signs; the supervising regulator
     # reviews and keeps the 达标 lifecycle; regulators and inspectors see coverage.
     "assessment.view": (_ALL - {Role.GRID_WORKER}, "您无权查看安全生产标准化自评"),

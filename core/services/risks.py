@@ -319,7 +319,8 @@ def add_task(session: Session, actor: Actor, point_id: int, data: dict[str, Any]
     _check_assignee(session, point.enterprise_id, data.get("assignee_user_id"))
     task = InspectionTask(measure_id=measure.id, enterprise_id=point.enterprise_id, content=data["content"],
                           assignee_user_id=data.get("assignee_user_id"), assignee_name=data.get("assignee_name"),
-                          period=data["period"], next_due=data.get("next_due") or hazards.today(), is_active=True)
+                          period=data["period"], next_due=data.get("next_due") or hazards.today(), is_active=True,
+                          checklist_code=data.get("checklist_code"))
     session.add(task)
     session.flush()
     audit.record(session, actor, "create", "inspection_task", task.id,
@@ -343,7 +344,7 @@ def update_task(session: Session, actor: Actor, task_id: int, data: dict[str, An
     require(actor, "risk.manage")
     check_version(task, data.get("version"), "该排查任务")
     _check_assignee(session, task.enterprise_id, data.get("assignee_user_id"))
-    fields = ("content", "assignee_user_id", "assignee_name", "period", "next_due", "is_active")
+    fields = ("content", "assignee_user_id", "assignee_name", "period", "next_due", "is_active", "checklist_code")
     before = audit.snapshot(task, fields)
     for key in fields:
         if key in data:

@@ -57,6 +57,7 @@ def authenticate():
 
 def init_app(app: Flask) -> None:
     from core.views.api import assessments, catalog, enterprises, hazards, jurisdictions, me, notifications, risks
+    from core.views.api import inspections
 
     app.config.setdefault("API_SPEC_OPTIONS", {
         "info": {"description": __doc__},
@@ -65,7 +66,7 @@ def init_app(app: Flask) -> None:
     })
     api = AnjianApi(app)
     app.extensions["anjian_api"] = api
-    for module in (enterprises, jurisdictions, me, hazards, risks, notifications, catalog, assessments):
+    for module in (enterprises, jurisdictions, me, hazards, risks, notifications, catalog, assessments, inspections):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
