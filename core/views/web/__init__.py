@@ -87,7 +87,7 @@ def init_app(app: Flask) -> None:
             "Role": Role,
             "registry": plugins(),
             "today": date.today(),
-            "nav_items": nav.ITEMS,
+            "nav_menu": nav.menu,
         }
 
     @app.errorhandler(CSRFError)

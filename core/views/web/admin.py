@@ -18,11 +18,11 @@ from core.views.web import nav
 from core.views.web.forms import flat_errors, form_data, load
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-nav.add("admin.users_index", "用户", "user.manage", 80)
-nav.add("admin.jurisdictions_index", "辖区", "jurisdiction.manage", 81)
-nav.add("admin.agencies_index", "执法机关", "agency.manage", 82)
-nav.add("admin.plugins_index", "插件", "plugin.view", 83)
-nav.add("admin.audit_index", "审计日志", "audit.view", 84)
+nav.add("admin.users_index", "用户", "user.manage", 80, group="admin")
+nav.add("admin.jurisdictions_index", "辖区", "jurisdiction.manage", 81, group="admin")
+nav.add("admin.agencies_index", "执法机关", "agency.manage", 82, group="admin")
+nav.add("admin.plugins_index", "插件", "plugin.view", 83, group="admin")
+nav.add("admin.audit_index", "审计日志", "audit.view", 84, group="admin")
 
 
 # --- users -----------------------------------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from core.services.scope import scope_of
 from core.views.web import CHINA_TZ, nav
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
-nav.add("assessments.index", "标准化自评", "assessment.view", 45)
-nav.add("assessments.coverage", "标准化覆盖", "standardization.coverage", 46, audience="government")
+nav.add("assessments.index", "标准化自评", "assessment.view", 45, group="standardization")
+nav.add("assessments.coverage", "标准化覆盖", "standardization.coverage", 46, audience="government", group="standardization")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -16,7 +16,7 @@ from core.services import catalog
 from core.views.web import nav
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
-nav.add("catalog.index", "检查表", "catalog.view", 60)
+nav.add("catalog.index", "检查表", "catalog.view", 60, group="inspections")
 
 LABELS = {"kinds": RULE_SET_KINDS, "statuses": TEXT_STATUSES, "answers": ANSWER_TYPES, "levels": LEVELS,
           "categories": HAZARD_CATEGORIES}

@@ -39,8 +39,8 @@ from core.views.web.forms import flat_errors, form_data
 from core.views.web.hazard_forms import ACTION_FIELDS, EVIDENCE, PHOTOS
 
 bp = Blueprint("hazards", __name__, url_prefix="/hazards")
-nav.add("hazards.index", "隐患台账", "hazard.view", 20)
-nav.add("hazards.supervised", "挂牌督办", "hazard.view", 22, audience="government")
+nav.add("hazards.index", "隐患台账", "hazard.view", 20, group="hazards")
+nav.add("hazards.supervised", "挂牌督办", "hazard.view", 22, audience="government", group="hazards")
 
 #: Ledger filters behind the "更多筛选" fold (open when one of them is set).
 MORE_FILTERS = ("jurisdiction_id", "sector", "level", "source", "overdue", "supervised", "found_from", "found_to",

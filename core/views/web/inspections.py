@@ -22,8 +22,8 @@ from core.services.permissions import require
 from core.views.web import nav
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
-nav.add("inspections.start", "自查检查", "inspection.self_check", 15, audience="enterprise")
-nav.add("inspections.index", "检查记录", "inspection.view", 16)
+nav.add("inspections.start", "自查检查", "inspection.self_check", 15, audience="enterprise", group="inspections")
+nav.add("inspections.index", "检查记录", "inspection.view", 16, group="inspections")
 
 
 def answer_json(iv: inspections.ItemView) -> dict[str, Any]:

@@ -42,10 +42,10 @@ from core.views.web import nav
 from core.views.web.forms import flat_errors, form_data, load
 
 bp = Blueprint("risks", __name__, url_prefix="/risks")
-nav.add("risks.index", "风险清单", "risk.view", 30)
-nav.add("risks.due", "排查任务", "risk.check", 31, audience="enterprise")
-nav.add("risks.supervision", "重大较大风险", "risk.supervise", 32, audience="government")
-nav.add("risks.my_map", "四色图", "risk.view", 33)
+nav.add("risks.index", "风险清单", "risk.view", 30, group="risks")
+nav.add("risks.due", "排查任务", "risk.check", 31, audience="enterprise", group="risks")
+nav.add("risks.supervision", "重大较大风险", "risk.supervise", 32, audience="government", group="risks")
+nav.add("risks.my_map", "四色图", "risk.view", 33, group="risks")
 
 POINT_FIELDS = [
     ("name", "风险点名称", True), ("location", "位置", False), ("possible_accidents", "可能导致的事故类型", False),

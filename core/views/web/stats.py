@@ -23,9 +23,9 @@ from core.services.stats import COLUMNS, Counts, Period
 from core.views.web import CHINA_TZ, nav
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
-nav.add("stats.index", "隐患统计", "stats.view", 40)
-nav.add("stats.reports", "自查自报", "hazard.self_report", 41, audience="enterprise")
-nav.add("stats.submissions", "报送情况", "stats.view", 42, audience="government")
+nav.add("stats.index", "隐患统计", "stats.view", 40, group="hazards")
+nav.add("stats.reports", "自查自报", "hazard.self_report", 41, audience="enterprise", group="hazards")
+nav.add("stats.submissions", "报送情况", "stats.view", 42, audience="government", group="hazards")
 
 #: The legal basis quoted on the 统计分析表 (verified text of 16号令 第十四条, first paragraph).
 LEGAL_BASIS = ("《安全生产事故隐患排查治理暂行规定》（国家安全监管总局令第16号）第十四条："
