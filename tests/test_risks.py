@@ -166,6 +166,24 @@ def test_task_assignee_must_belong_to_the_enterprise(session, world):
     assert t.next_due == today() and t.enterprise_id == world.enterprises["E1"]
 
 
+def test_task_checklist_must_apply_to_the_enterprise(session, world, login):
+    """R-P2: a scheduled check can name the checklist it is done with; only one that applies to the enterprise
+    (E1 is tagged with the fake sector, activity 生产) — in the service and on the task form."""
+    p = point(session, world)
+    m, task = measure_and_task(session, world, p)
+    mgr = world.user(session, "ent1_mgr")
+    with pytest.raises(ValidationFailed) as exc:
+        risks.add_task(session, mgr, p.id, {"measure_id": m.id, "content": "巡检", "period": "daily",
+                                            "checklist_code": "hazchem-basic"})
+    assert exc.value.errors == {"checklist_code": ["请选择适用于本企业的检查表"]}
+    t = risks.add_task(session, mgr, p.id, {"measure_id": m.id, "content": "按表巡检", "period": "weekly",
+                                            "checklist_code": "fake-basic"})
+    assert t.checklist_code == "fake-basic"
+    session.commit()
+    html = login("ent1_mgr").get(f"/risks/tasks/{t.id}/edit").get_data(as_text=True)
+    assert '<option value="fake-basic" selected' in html
+
+
 # --- schedule ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("period", "due", "done", "expected"), [

@@ -102,6 +102,8 @@ class TaskIn(BaseSchema):
     assignee_user_id = Int(allow_none=True)
     period = Str(required=True, validate=one_of(PERIODS, PERIODS.values()))
     next_due = Date(allow_none=True, metadata={"description": "首次（下次）应排查日期，默认今天"})
+    checklist_code = Str(allow_none=True, validate=length(80),
+                         metadata={"description": "按此检查表排查（适用于本企业的检查表代码，用最新版本）"})
 
 
 class TaskUpdateIn(BaseSchema):
@@ -112,6 +114,7 @@ class TaskUpdateIn(BaseSchema):
     period = Str(validate=one_of(PERIODS, PERIODS.values()))
     next_due = Date()
     is_active = Bool()
+    checklist_code = Str(allow_none=True, validate=length(80))
 
 
 class CheckIn(BaseSchema):
@@ -187,6 +190,7 @@ class TaskOut(BaseSchema):
     period_label = Str()
     next_due = Date()
     last_done = Date(allow_none=True)
+    checklist_code = Str(allow_none=True)
     overdue = Bool(metadata={"description": "下次应排查日期已过"})
     is_active = Bool()
     version = Int()

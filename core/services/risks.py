@@ -43,6 +43,7 @@ from core.models import (
 )
 from core.models.base import utcnow
 from core.services import audit, hazards, risk_methods
+from core.services.inspections import applicable_checklists
 from core.services.actors import Actor
 from core.services.attachments import Upload, store
 from core.services.base import Page, check_version, keyset_page
@@ -312,11 +313,20 @@ def _check_assignee(session: Session, enterprise_id: int, user_id: int | None) -
         raise ValidationFailed({"assignee_user_id": ["排查人应为本企业的在用账号"]})
 
 
+def _check_checklist(session: Session, enterprise_id: int, code: str | None) -> None:
+    """A task's checklist must be one that applies to the enterprise (its sectors and activities)."""
+    if not code:
+        return
+    if code not in {c.code for c in applicable_checklists(session.get(Enterprise, enterprise_id))}:
+        raise ValidationFailed({"checklist_code": ["请选择适用于本企业的检查表"]})
+
+
 def add_task(session: Session, actor: Actor, point_id: int, data: dict[str, Any]) -> InspectionTask:
     """A periodic inspection task for one control measure of the risk point; first due ``next_due`` (today)."""
     measure = get_measure(session, actor, point_id, data["measure_id"])
     point = _manageable(session, actor, point_id)
     _check_assignee(session, point.enterprise_id, data.get("assignee_user_id"))
+    _check_checklist(session, point.enterprise_id, data.get("checklist_code"))
     task = InspectionTask(measure_id=measure.id, enterprise_id=point.enterprise_id, content=data["content"],
                           assignee_user_id=data.get("assignee_user_id"), assignee_name=data.get("assignee_name"),
                           period=data["period"], next_due=data.get("next_due") or hazards.today(), is_active=True,
@@ -344,6 +354,7 @@ def update_task(session: Session, actor: Actor, task_id: int, data: dict[str, An
     require(actor, "risk.manage")
     check_version(task, data.get("version"), "该排查任务")
     _check_assignee(session, task.enterprise_id, data.get("assignee_user_id"))
+    _check_checklist(session, task.enterprise_id, data.get("checklist_code"))
     fields = ("content", "assignee_user_id", "assignee_name", "period", "next_due", "is_active", "checklist_code")
     before = audit.snapshot(task, fields)
     for key in fields:

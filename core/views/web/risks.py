@@ -34,7 +34,7 @@ from core.schemas.risk import (
     TaskUpdateIn,
     VersionIn,
 )
-from core.services import enterprises, hazards, jurisdictions, risk_methods, risks
+from core.services import enterprises, hazards, inspections, jurisdictions, risk_methods, risks
 from core.services.attachments import check_uploads, storage_path
 from core.services.errors import Conflict, NotFound, ValidationFailed
 from core.services.permissions import can, require
@@ -69,6 +69,11 @@ def _hazard_url(hazard_id: int) -> str | None:
 @bp.app_template_filter("risk_num")
 def _risk_num(value: Any) -> str:
     return _num(value)
+
+
+def _checklists(point) -> list[tuple[str, str]]:
+    """(code, title) of the checklists that apply to the point's enterprise, for a task's 按检查表排查."""
+    return [(c.code, c.title) for c in inspections.applicable_checklists(point.enterprise)]
 
 
 def _common() -> dict[str, Any]:
@@ -337,7 +342,7 @@ def task_new(point_id: int):
             errors = {"measure_id": ["请选择本风险点的管控措施"]}
         point = risks.get_risk_point(db.session, current_user, point_id)
     return render_template("risks/task_form.html", point=point, task=None, values=values, errors=errors,
-                           assignees=_assignees(point), **_common()), 422 if errors else 200
+                           assignees=_assignees(point), checklists=_checklists(point), **_common()), 422 if errors else 200
 
 
 @bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
@@ -345,7 +350,8 @@ def task_new(point_id: int):
 def task_edit(task_id: int):
     task = risks.get_task(db.session, current_user, task_id)
     require(current_user, "risk.manage")
-    fields = ("content", "assignee_user_id", "assignee_name", "period", "next_due", "is_active", "version")
+    fields = ("content", "assignee_user_id", "assignee_name", "period", "next_due", "is_active", "checklist_code",
+              "version")
     values = {k: getattr(task, k) for k in fields}
     errors, conflict, status = {}, None, 200
     if request.method == "POST":
@@ -366,7 +372,8 @@ def task_edit(task_id: int):
             values["version"] = task.version
     point = task.measure.risk_point
     return render_template("risks/task_form.html", point=point, task=task, values=values, errors=errors,
-                           conflict=conflict, assignees=_assignees(point), **_common()), status
+                           conflict=conflict, assignees=_assignees(point), checklists=_checklists(point),
+                           **_common()), status
 
 
 # --- due checks --------------------------------------------------------------------------------------------------
