@@ -623,3 +623,13 @@ def test_detail_costs_the_same_queries_for_a_longer_timeline(login, session, wor
     for url in (f"/hazards/{short.id}", f"/hazards/{long.id}"):
         counts.append(queries.of(lambda: ok(client.get(url))))
     assert counts[0] == counts[1], counts
+
+
+def test_detail_quotes_the_rule_a_major_hazard_was_judged_by(login, session, world):
+    """R-P1: the detail shows the exact text of the rule item (from the catalog), links it, and names the sector
+    that decided."""
+    h = make(session, world, "ent1_principal", level="major", sector="fake", rule_item="fake-2020-r1#1")
+    assert (h.level, h.rule_item) == ("major", "fake-2020-r1#1")
+    html = ok(login("ent1_mgr").get(f"/hazards/{h.id}"))
+    assert "储罐区未设置泄漏检测报警装置。" in html and "（判定：测试领域）" in html
+    assert 'href="/catalog/rules/fake-2020-r1#item-1"' in html and "条文待核实" not in html
