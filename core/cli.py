@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -120,7 +120,7 @@ class _Seeder:
 
     def backdate(self, hazard: Hazard, day: date) -> None:
         """Move the newest step (and the close/rectify stamps it set) back to ``day``."""
-        when = datetime.combine(day, time(10, self.rng.randrange(0, 60)), CHINA).astimezone(timezone.utc)
+        when = datetime.combine(day, time(10, self.rng.randrange(0, 60)), CHINA).astimezone(UTC)
         step = self.session.scalar(select(HazardTransition).where(HazardTransition.hazard_id == hazard.id)
                                    .order_by(HazardTransition.id.desc()).limit(1))
         step.at = when
@@ -304,7 +304,7 @@ def _self_reports(session: Session, ent: Enterprise, manager: User, principal: U
                          (last, last.due_date + timedelta(days=3))):
         if when > end:
             continue
-        now = datetime.combine(when, time(16), CHINA).astimezone(timezone.utc)
+        now = datetime.combine(when, time(16), CHINA).astimezone(UTC)
         draft = self_reports.create_draft(session, manager, ent.id, period, {
             "analysis": f"{period.label}本企业开展隐患自查，发现的一般隐患均已按期整改；重大隐患按治理方案推进。"}, now=now)
         self_reports.submit(session, principal, draft.id, {"version": draft.version}, now=now)

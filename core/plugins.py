@@ -92,7 +92,7 @@ class PluginRegistry:
         for impl in reversed(hook.get_hookimpls()):
             try:
                 impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except Exception:  # noqa: BLE001 - event hooks must not raise (hookspecs contract)
+            except Exception:
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
 
 
@@ -122,7 +122,7 @@ def build_plugin_manager(enabled: list[str], extra: list[Any] | None = None) -> 
             )
         try:
             module = ep.load()
-        except Exception as exc:  # noqa: BLE001 - re-raised with the plugin named
+        except Exception as exc:
             raise PluginLoadError(f"插件 {name!r} 加载失败：{exc}") from exc
         pm.register(module, name=name)
         registry.versions[name] = (ep.dist.version if ep.dist else None) or getattr(module, "__version__", "?")

@@ -7,7 +7,7 @@ run of the reminders job, so that the pages show what users get on a real mornin
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -47,7 +47,7 @@ def server(tmp_path_factory):
             ent = world.ent(db.session, key)
             h = Hazard(enterprise_id=ent.id, scope_path=ent.scope_path, description=text, category="thing",
                        level="general", source="self_check", found_by_name="张三", state="rectifying",
-                       found_at=datetime.now(timezone.utc), deadline=on + timedelta(days=days),
+                       found_at=datetime.now(UTC), deadline=on + timedelta(days=days),
                        deadline_kind="calendar")
             db.session.add(h)
             db.session.flush()

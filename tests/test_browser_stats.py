@@ -24,9 +24,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def stats_server(tmp_path_factory):
     """Like ``tests.browser.live_server``, with the statistics fixture's hidden dangers in the database."""
-    from tests.test_stats import cn, put
-
     from datetime import date
+
+    from tests.test_stats import cn, put
 
     url = "sqlite:///" + str(tmp_path_factory.mktemp("live") / "live.db")
     app = create_app(base_config(url, WTF_CSRF_ENABLED=True, UPLOAD_FOLDER=str(tmp_path_factory.mktemp("up"))))

@@ -15,7 +15,7 @@ The expected dates are written out by hand from the State Council's holiday noti
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import chinese_calendar
 import pytest
@@ -137,7 +137,7 @@ def test_overdue_in_sql_and_python_agree(session, world):
         for label, deadline in deadlines_.items():
             h = Hazard(enterprise_id=ent.id, scope_path=ent.scope_path, description=f"{state} {label}",
                        category="thing", level="general", source="self_check", found_by_name="测试",
-                       found_at=datetime(2025, 9, 1, tzinfo=timezone.utc), state=state.value, deadline=deadline)
+                       found_at=datetime(2025, 9, 1, tzinfo=UTC), state=state.value, deadline=deadline)
             session.add(h)
             made[(state.value, label)] = h
     session.flush()

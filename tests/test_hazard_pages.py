@@ -280,7 +280,7 @@ def test_register_errors_are_chinese_and_save_nothing(login, session, world, fie
     assert "提交的数据有误" in html
     assert re.search(rf"<li>[^<：]+：[^<]*{message}", html), html  # in the summary at the top …
     if field != "control_measure_id":  # … and beside the field (no risk points here: that field is not shown)
-        assert re.search(rf'name="{field}".*?<span class="field-error">[^<]*{message}', html, re.S), html
+        assert re.search(rf'name="{field}".*?<span class="field-error">[^<]*{message}', html, re.DOTALL), html
     assert fields["description"] in html
     assert session.scalar(select(func.count(Hazard.id))) == before
 

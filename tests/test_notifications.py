@@ -3,7 +3,7 @@ and marking read (one or all) touches only theirs."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -19,7 +19,7 @@ def notify(session, world, username: str, n: int = 1, *, link: str | None = "/no
     for i in range(n):
         row = Notification(user_id=world.users[username], kind="reminder", title=f"{title}{i + 1}", body="正文",
                            link=link, dedup_key=f"test:{username}:{title}:{i}",
-                           created_at=datetime(2025, 10, 9, 1, i, tzinfo=timezone.utc))
+                           created_at=datetime(2025, 10, 9, 1, i, tzinfo=UTC))
         session.add(row)
         ids.append(row)
     session.flush()

@@ -10,7 +10,7 @@ hazards here are made directly in the states and with the deadlines each test ne
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -38,7 +38,7 @@ def make_hazard(session, world, key: str, deadline: date | None, state: str = "r
     ent = world.ent(session, key)
     h = Hazard(enterprise_id=ent.id, scope_path=ent.scope_path, description=description, category="thing",
                level="general", source="self_check", found_by_name="测试", state=state,
-               found_at=datetime(2025, 9, 1, 2, tzinfo=timezone.utc), deadline=deadline, deadline_kind="calendar")
+               found_at=datetime(2025, 9, 1, 2, tzinfo=UTC), deadline=deadline, deadline_kind="calendar")
     session.add(h)
     session.flush()
     return h
@@ -179,7 +179,7 @@ def test_supervision_due_dates(session, world):
     lifted = make_hazard(session, world, "E4", ON + timedelta(days=20))
     session.add(HazardSupervision(hazard_id=lifted.id, level="county", agency_id=world.agencies["同安局"],
                                   due_date=ON + timedelta(days=1), leader_name="王局长",
-                                  lifted_at=datetime(2025, 10, 1, tzinfo=timezone.utc)))
+                                  lifted_at=datetime(2025, 10, 1, tzinfo=UTC)))
     session.flush()
 
     report = run_reminders(session, ON)

@@ -70,8 +70,8 @@ def test_form_errors_in_chinese_beside_the_fields(login):
     c = login("ent1_mgr")
     html = page(c.post("/risks/new", data={"name": "", "category": "", "method": "LEC", "f_LEC_L": "3"}), 422)
     assert "提交的数据有误" in html
-    assert re.search(r'name="f_LEC_E".*?请选择暴露于危险环境的频繁程度', html, re.S)
-    assert re.search(r'name="name".*?不能为空', html, re.S)
+    assert re.search(r'name="f_LEC_E".*?请选择暴露于危险环境的频繁程度', html, re.DOTALL)
+    assert re.search(r'name="name".*?不能为空', html, re.DOTALL)
 
 
 def test_edit_conflict_keeps_the_typed_values(login, session, world):
@@ -112,7 +112,7 @@ def test_measure_and_task_forms(login, session, world):
     measure = p.measures[-1]
     html = page(c.post(f"/risks/{p.id}/tasks/new", data={"measure_id": str(measure.id), "content": "",
                                                          "period": "monthly"}), 422)
-    assert re.search(r'name="content".*?不能为空', html, re.S)
+    assert re.search(r'name="content".*?不能为空', html, re.DOTALL)
     assert c.post(f"/risks/{p.id}/tasks/new", data={"measure_id": str(measure.id), "content": "查作业票",
                                                     "period": "monthly", "next_due": today().isoformat(),
                                                     "assignee_user_id": str(world.users["ent1_principal"])}

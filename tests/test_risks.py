@@ -264,8 +264,9 @@ def test_failed_check_registers_a_linked_hazard(session, world):
 
 
 def test_failed_check_needs_a_description_and_concurrent_checks_conflict(session, world):
-    from core.schemas.risk import CheckIn
     from marshmallow import ValidationError
+
+    from core.schemas.risk import CheckIn
 
     with pytest.raises(ValidationError) as exc:
         CheckIn().load({"version": 1, "passed": False})
@@ -336,8 +337,9 @@ def test_enterprise_map_on_coordinates_and_on_a_plan(session, world):
     assert 0 < ma.x < view.width and 0 < mb.y < view.height and view.unplaced == [c]
     assert {line[0] for line in view.grid} == {"lon", "lat"}
 
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     buf = io.BytesIO()
     Image.new("RGB", (400, 200), "white").save(buf, "PNG")

@@ -20,7 +20,7 @@ g2    E4     general  2025-05-05 09:00    2025-05-20  2025-05-19 10:00    on tim
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -34,7 +34,7 @@ Q1, Q2, Y2025 = Period(2025, 1), Period(2025, 2), Period(2025)
 
 
 def cn(y, m, d, hh=9, mm=0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=CN).astimezone(timezone.utc)
+    return datetime(y, m, d, hh, mm, tzinfo=CN).astimezone(UTC)
 
 
 def put(session, world, ent: str, level: str, found: datetime, deadline: date | None = None,
@@ -110,9 +110,9 @@ def test_period_parsing_labels_boundaries_and_due_dates():
     assert (Period(2025, 4).first_day, Period(2025, 4).last_day) == (date(2025, 10, 1), date(2025, 12, 31))
     assert Q1.due_date == date(2025, 4, 15) and Q2.due_date == date(2025, 7, 15)
     assert Period(2025, 4).due_date == date(2026, 1, 15) and Y2025.due_date == date(2026, 1, 31)
-    start, cut, overdue_day = Q1.bounds(datetime(2026, 1, 1, tzinfo=timezone.utc))
-    assert start == datetime(2024, 12, 31, 16, tzinfo=timezone.utc)
-    assert cut == datetime(2025, 3, 31, 16, tzinfo=timezone.utc) and overdue_day == date(2025, 4, 1)
+    start, cut, overdue_day = Q1.bounds(datetime(2026, 1, 1, tzinfo=UTC))
+    assert start == datetime(2024, 12, 31, 16, tzinfo=UTC)
+    assert cut == datetime(2025, 3, 31, 16, tzinfo=UTC) and overdue_day == date(2025, 4, 1)
     assert Period.last_completed_quarter(date(2025, 1, 5)) == Period(2024, 4)
     assert Period.last_completed_quarter(date(2025, 8, 1)) == Q2
     assert Q1.previous() == Period(2024, 4) and Period(2025, 4).following() == Period(2026, 1)

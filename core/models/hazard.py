@@ -15,8 +15,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, In
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, TimestampMixin, VersionedMixin, utcnow
-from core.models.org import Agency, Enterprise, Jurisdiction
-from core.models.user import User
+from core.models.org import Agency, Enterprise
 
 if TYPE_CHECKING:
     from core.models.risk import ControlMeasure, RiskPoint

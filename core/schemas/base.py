@@ -46,7 +46,7 @@ class Dict(fields.Dict):
     default_error_messages = {**_COMMON, "invalid": "应为键值对象"}
 
 
-def length(max: int, min: int | None = None) -> validate.Length:  # noqa: A002 - mirrors marshmallow
+def length(max: int, min: int | None = None) -> validate.Length:
     if min:
         return validate.Length(min=min, max=max, error=f"长度应在 {min} 到 {max} 个字符之间")
     return validate.Length(max=max, error=f"不能超过 {max} 个字符")
@@ -57,7 +57,7 @@ def one_of(choices: Any, labels: Any = None) -> validate.OneOf:
     return validate.OneOf(list(choices), error=f"应为以下之一：{shown}")
 
 
-def in_range(min: float | None = None, max: float | None = None) -> validate.Range:  # noqa: A002
+def in_range(min: float | None = None, max: float | None = None) -> validate.Range:
     if min is not None and max is not None:
         msg = f"应在 {min} 到 {max} 之间"
     elif min is not None:

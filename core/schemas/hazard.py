@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
 from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES, HAZARD_STATE_LABELS
-from core.schemas.base import BaseSchema, Bool, Date, Dict, Float, Int, List, Nested, Str, in_range, length, one_of
+from core.schemas.base import (
+    BaseSchema,
+    Bool,
+    Date,
+    Dict,
+    Float,
+    Int,
+    List,
+    Nested,
+    Str,
+    in_range,
+    length,
+    one_of,
+)
 from core.services.deadlines import DEADLINE_KINDS
 
 STATES = {s.value: label for s, label in HAZARD_STATE_LABELS.items()}
@@ -118,7 +131,7 @@ class UtcDateTime(fields.DateTime):
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
 
 

@@ -9,7 +9,20 @@ from marshmallow import ValidationError, validates_schema
 
 from core.models.hazard import HAZARD_CATEGORIES
 from core.models.risk import RISK_CATEGORIES, RISK_GRADE_LABELS
-from core.schemas.base import BaseSchema, Bool, Date, Dict, Float, Int, List, Nested, Str, in_range, length, one_of
+from core.schemas.base import (
+    BaseSchema,
+    Bool,
+    Date,
+    Dict,
+    Float,
+    Int,
+    List,
+    Nested,
+    Str,
+    in_range,
+    length,
+    one_of,
+)
 from core.schemas.hazard import UtcDateTime
 
 GRADES = {g.value: label for g, (label, _) in RISK_GRADE_LABELS.items()}

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import exists
@@ -49,7 +50,7 @@ def _prepare(session: Session, actor: Actor, filters: dict[str, Any]) -> Callabl
 
     def found_date(value: datetime) -> str:
         if value.tzinfo is None:  # SQLite returns naive UTC datetimes
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.astimezone(CHINA).date().isoformat()
 
     def rows(db_session: Session) -> Iterator[list[Any]]:

@@ -16,16 +16,25 @@ evidence and fires ``on_hazard_transition``. A refusal says why in Chinese and c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from flask import current_app
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.models import Hazard, HazardExtension, HazardPlan, HazardState, HazardSupervision, JurisdictionLevel, Role
+from core.models import (
+    Hazard,
+    HazardExtension,
+    HazardPlan,
+    HazardState,
+    HazardSupervision,
+    JurisdictionLevel,
+    Role,
+)
 from core.models.base import utcnow
 from core.schemas.hazard import (
     ActionIn,

@@ -5,7 +5,7 @@ State changes after registration are in :mod:`core.services.hazard_flow`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from flask import current_app
@@ -59,12 +59,12 @@ def china_midnight_utc(day: date) -> datetime:
     """The start of ``day`` in China, in UTC, for comparisons with stored timestamps. Timestamps are stored
     and compared in UTC: SQLite keeps no zone, so an aware China time would be stored (or bound) as its
     wall-clock time and compared as if it were UTC."""
-    return datetime.combine(day, time.min, CHINA).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, CHINA).astimezone(UTC)
 
 
 def china_noon_utc(day: date) -> datetime:
     """Noon of ``day`` in China, in UTC (a found date without a time; see :func:`china_midnight_utc`)."""
-    return datetime.combine(day, time(12), CHINA).astimezone(timezone.utc)
+    return datetime.combine(day, time(12), CHINA).astimezone(UTC)
 
 
 def level_labels() -> dict[str, str]:

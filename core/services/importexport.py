@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterator
+from typing import Any
 
 from marshmallow import ValidationError
 from openpyxl import Workbook, load_workbook

@@ -438,7 +438,7 @@ def _dated_item_notices(session: Session, on: date, report: ReminderReport, link
             try:
                 items = [i for found in registry.hook.register_dated_items(sector=r.sector, data=dict(r.data or {}))
                          for i in (found or [])]
-            except Exception:  # noqa: BLE001 - one plugin's bug must not stop the day's reminders
+            except Exception:
                 log.exception("plugin failed in register_dated_items for enterprise %s sector %s",
                               r.enterprise_id, r.sector)
                 report.dated_failed += 1

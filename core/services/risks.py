@@ -43,11 +43,11 @@ from core.models import (
 )
 from core.models.base import utcnow
 from core.services import audit, hazards, risk_methods
-from core.services.inspections import applicable_checklists
 from core.services.actors import Actor
 from core.services.attachments import Upload, store
 from core.services.base import Page, check_version, keyset_page
 from core.services.errors import NotFound, ValidationFailed
+from core.services.inspections import applicable_checklists
 from core.services.permissions import require
 from core.services.scope import ensure_enterprise_visible, ensure_jurisdiction_visible, path_clause, scope_of
 

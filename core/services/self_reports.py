@@ -19,7 +19,7 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -33,7 +33,12 @@ from core.services.base import check_version
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.services.hazards import CHINA, today
 from core.services.permissions import require
-from core.services.scope import enterprise_clause, ensure_enterprise_visible, ensure_jurisdiction_visible, scope_of
+from core.services.scope import (
+    ensure_enterprise_visible,
+    ensure_jurisdiction_visible,
+    enterprise_clause,
+    scope_of,
+)
 from core.services.stats import Period
 
 ANALYSIS_MAX = 5000
@@ -247,5 +252,5 @@ def submission_status(session: Session, actor: Actor, period: Period, node_id: i
 
 def _china_date(value: datetime) -> date:
     if value.tzinfo is None:  # SQLite returns naive UTC
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(CHINA).date()

@@ -46,8 +46,12 @@ from core.services.actors import Actor
 from core.services.errors import NotFound, ValidationFailed
 from core.services.hazards import CHINA, MAJOR, china_midnight_utc, hazard_clause, level_labels
 from core.services.permissions import require
-from core.services.scope import enterprise_clause, ensure_enterprise_visible, ensure_jurisdiction_visible, scope_of
-
+from core.services.scope import (
+    ensure_enterprise_visible,
+    ensure_jurisdiction_visible,
+    enterprise_clause,
+    scope_of,
+)
 
 # --- periods -----------------------------------------------------------------------------------------------------
 
@@ -147,7 +151,7 @@ def recent_periods(today: date, years: int = 3) -> list[Period]:
 
 # --- SQL helpers -------------------------------------------------------------------------------------------------
 
-class china_date(FunctionElement):  # noqa: N801 - SQL function style
+class china_date(FunctionElement):
     """The calendar date in China (UTC+8) of a stored UTC timestamp. Compiled for the two databases the platform
     runs on (SQLite stores naive UTC text; PostgreSQL ``timestamptz``); tests run on both."""
 

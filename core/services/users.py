@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -36,7 +36,7 @@ class LoginRefused(ServiceError):
 def _as_utc(value: datetime | None) -> datetime | None:
     # SQLite returns naive datetimes even for timezone-aware columns; they were stored as UTC.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 

@@ -7,7 +7,13 @@ to those who see the hazard but may not (grid workers, the expired inspector, th
 
 from __future__ import annotations
 
-from tests.access.hazards_api import ASSIGN_E1, ASSIGN_E4, hazard_of, newest_attachment, other_hazards_attachment
+from tests.access.hazards_api import (
+    ASSIGN_E1,
+    ASSIGN_E4,
+    hazard_of,
+    newest_attachment,
+    other_hazards_attachment,
+)
 from tests.test_access_matrix import ADMIN, EVERYONE, SEES_E1, SEES_E4, Case
 
 EXPORTERS = EVERYONE - {"grid1"}  # hazard.export: every role but grid workers

@@ -25,8 +25,9 @@ def measure_patch(session, world, username, args) -> dict:
 
 
 def task_body(session, world, username, args) -> dict:
-    from core.models import ControlMeasure
     from sqlalchemy import select
+
+    from core.models import ControlMeasure
 
     measure_id = session.scalar(select(ControlMeasure.id).where(ControlMeasure.risk_point_id == args["point_id"]))
     return {"measure_id": measure_id or 1, "content": "矩阵排查", "period": "weekly"}

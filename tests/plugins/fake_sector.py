@@ -11,7 +11,7 @@ from core.hookspecs import hookimpl
 from core.plugin_types import Classification, DatedItem, EnterpriseFieldSpec, Finding, ObjectType, SectorInfo
 from core.schemas.base import BaseSchema, Date, Str, length
 
-__name__ = "fake_sector"  # noqa: A001 - the plugin name shown by the plugin manager
+__name__ = "fake_sector"
 
 #: Rule items that make a fake finding major: the legacy test reference and the fake rule set's item 1.
 MAJOR_RULE_ITEMS = {"fake/R1#1": "测试规则第1项", "fake-2020-r1#1": "测规〔2020〕1号 第1项"}

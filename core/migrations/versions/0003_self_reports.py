@@ -5,9 +5,8 @@ Revises: 0002_hazards_risks
 Create Date: 2026-11-23 10:24:52.752199
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_self_reports'

@@ -5,9 +5,8 @@ Revises: 0003_self_reports
 Create Date: 2026-11-23 11:09:59.524350
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_catalog'

@@ -5,9 +5,8 @@ Revises: 0004_catalog
 Create Date: 2026-11-23 11:22:05.489403
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_assessments'

@@ -5,9 +5,8 @@ Revises: 0005_assessments
 Create Date: 2026-11-23 11:34:11.667363
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006_inspections'

@@ -56,8 +56,17 @@ def authenticate():
 
 
 def init_app(app: Flask) -> None:
-    from core.views.api import assessments, catalog, enterprises, hazards, jurisdictions, me, notifications, risks
-    from core.views.api import inspections
+    from core.views.api import (
+        assessments,
+        catalog,
+        enterprises,
+        hazards,
+        inspections,
+        jurisdictions,
+        me,
+        notifications,
+        risks,
+    )
 
     app.config.setdefault("API_SPEC_OPTIONS", {
         "info": {"description": __doc__},

@@ -12,10 +12,10 @@ from core.models import Assessment
 from core.schemas.assessment import (
     AssessmentDetailOut,
     AssessmentFilterIn,
-    AssessmentIn,
-    AssessmentListOut,
     AssessmentHazardsIn,
+    AssessmentIn,
     AssessmentItemResultsIn,
+    AssessmentListOut,
     AssessmentReviewIn,
     AssessmentSubmitIn,
 )

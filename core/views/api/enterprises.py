@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from core.extensions import db
+from core.plugins import plugins
 from core.schemas.base import BaseSchema, Int, List, Nested
 from core.schemas.enterprise import EnterpriseFilterIn, EnterpriseIn, EnterpriseOut
-from core.plugins import plugins
 from core.services import enterprises
 from core.views.api import authenticate, current_actor
 

@@ -4,9 +4,9 @@ who reported."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from urllib.parse import quote
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -55,7 +55,7 @@ def _is_enterprise_user() -> bool:
 
 def _china(value: datetime) -> datetime:
     """A stored timestamp in China time (SQLite hands back naive UTC)."""
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(CHINA_TZ)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(CHINA_TZ)
 
 
 def _attachment(filename: str) -> str:
