@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from core.models import AuditEntry, Notification
@@ -46,12 +47,8 @@ def test_service_lists_only_own_newest_first_with_keyset(session, world):
     assert notifications.unread_count(session, actor) == (5, False)
     assert notifications.unread_count(session, actor, cap=3) == (3, True)
 
-    try:
+    with pytest.raises(NotFound):  # someone else's notification is not found, not just forbidden
         notifications.mark_read(session, actor, notify(session, world, "ent4_mgr", 1, title="他人")[0])
-    except NotFound:
-        pass
-    else:
-        raise AssertionError("someone else's notification must be NotFound")
     assert unread_of(session, world, "ent4_mgr") == 4
 
 
