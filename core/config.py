@@ -159,6 +159,15 @@ class DefaultConfig:
     #: Remind an enterprise this many days before its 达标 certificate expires (复评 is applied for months ahead).
     STANDARDIZATION_REMINDER_DAYS: list[int] = [90, 30]
 
+    #: 执法文书 (R-E3): per type its name and 文书代字; the number is 机关简称 + 代字 + year + sequence, e.g.
+    #: （翔）应急责改〔2026〕12号. The 2016 national set used 安监检记/安监责改/安监复查; post-2018 systems only swap
+    #: the prefix locally, so a province sets its own here (instance/config.py).
+    DOCUMENT_TYPES: dict[str, dict[str, str]] = {
+        "inspection_record": {"name": "现场检查记录", "code": "应急检记"},
+        "rectification_order": {"name": "责令限期整改指令书", "code": "应急责改"},
+        "review_opinion": {"name": "整改复查意见书", "code": "应急复查"},
+    }
+
     #: Page sizes for lists: the default, and the most a client may ask for.
     PAGE_SIZE = 20
     MAX_PAGE_SIZE = 200

@@ -12,6 +12,7 @@ from core.models.assessment import (
 from core.models.audit import AuditEntry
 from core.models.base import Base
 from core.models.catalog import StoredChecklist, StoredChecklistItem, StoredRuleItem, StoredRuleSet
+from core.models.document import Document, DocumentCounter, DocumentHazard, DocumentStatus
 from core.models.hazard import (
     Attachment,
     Hazard,
@@ -45,6 +46,10 @@ __all__ = [
     "StandardizationLifecycle",
     "Attachment",
     "AuditEntry",
+    "Document",
+    "DocumentCounter",
+    "DocumentHazard",
+    "DocumentStatus",
     "ControlMeasure",
     "Hazard",
     "HazardExtension",

@@ -57,6 +57,10 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "assessment.review": (frozenset({Role.REGULATOR}), "只有监管部门可以审核安全生产标准化自评"),
     "standardization.manage": (frozenset({Role.REGULATOR}), "只有监管部门可以维护安全生产标准化达标状态"),
     "standardization.coverage": (_GOV - {Role.GRID_WORKER}, "您无权查看安全生产标准化覆盖情况"),
+    # 执法文书 (R-E3…R-E5): issued by the agency's 执法人员 (signers need a valid 执法证); the enterprise receives.
+    "document.view": (_ALL - {Role.GRID_WORKER}, "您无权查看执法文书"),
+    "document.issue": (frozenset({Role.INSPECTOR, Role.REGULATOR}), "只有执法人员可以制作执法文书"),
+    "document.receive": (_ENT, "只有被检查单位人员可以签收执法文书"),
 }
 
 

@@ -58,10 +58,10 @@ def service_error_page(exc: ServiceError):
 
 def init_app(app: Flask) -> None:
     from core.views.web import admin, assessments, auth, catalog, enterprises, hazards, home, nav, notifications, risks, stats
-    from core.views.web import inspections
+    from core.views.web import documents, inspections
 
     for module in (auth, home, enterprises, hazards, risks, stats, notifications, admin, catalog, assessments,
-                   inspections):
+                   inspections, documents):
         app.register_blueprint(module.bp)
     app.context_processor(notifications.unread_badge)  # the top bar's unread badge, one indexed count per request
 

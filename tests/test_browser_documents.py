@@ -1,0 +1,102 @@
+"""执法文书 pages in a real browser at phone and desktop width (R-E3…R-E5): an inspector issues a 责令限期整改指令书
+from 测试E1's hazards on a phone, the document page offers the PDF and the verification link; the enterprise signs
+receipt. Screenshots in ``artifacts/screenshots/documents-*.png``."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from core.app import create_app
+from core.extensions import db
+from core.services import hazards, users
+from core.services.actors import SYSTEM
+from tests import factories
+from tests.browser import (  # noqa: F401 (fixtures)
+    DESKTOP,
+    PHONE,
+    SHOTS,
+    assert_no_horizontal_overflow,
+    browser,
+    log_in,
+    new_page,
+)
+from tests.conftest import base_config
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def doc_server(tmp_path_factory):
+    """The test world plus a second certified inspector of 翔安局 and two registered hazards of 测试E1."""
+    tmp = tmp_path_factory.mktemp("live-docs")
+    app = create_app(base_config("sqlite:///" + str(tmp / "live.db"), WTF_CSRF_ENABLED=True,
+                                 UPLOAD_FOLDER=str(tmp / "uploads")))
+    with app.app_context():
+        upgrade()
+        world = factories.build_world(db.session)
+        users.save_user(db.session, SYSTEM, {
+            "username": "xa_insp2", "display_name": "李执法", "password": factories.PASSWORD, "roles": ["inspector"],
+            "jurisdiction_id": world.nodes["翔安区"], "agency_id": world.agencies["翔安局"],
+            "cert_number": "XA-003", "cert_valid_until": date.today() + timedelta(days=365)})
+        insp = world.user(db.session, "xa_insp")
+        for text, where in (("液氨储罐区可燃气体报警器失效", "储罐区"), ("消防通道被货物堵塞", "二号仓库")):
+            hazards.register_hazard(db.session, insp, {"enterprise_id": world.enterprises["E1"], "description": text,
+                                                       "location": where, "category": "thing"})
+        db.session.commit()
+        e1 = world.enterprises["E1"]
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", e1
+    server.shutdown()
+    thread.join(5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_issue_order_on_phone_then_receive(doc_server, browser):  # noqa: F811 (fixture)
+    """R-E3/R-E5: phone-first issue form → numbered 指令书 → enterprise 签收, PDF download, verification page."""
+    base, e1 = doc_server
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page = new_page(browser, PHONE)
+    log_in(page, base, "xa_insp")
+    page.goto(base + "/documents/")
+    page.select_option("select[name=new_for]", str(e1))
+    page.click(".doc-start button[type=submit]")
+    page.wait_for_url(f"**/documents/order/new/{e1}")
+    for box in page.query_selector_all("input[name=hazard_ids]"):
+        box.check()
+    page.fill("input[name=deadline]", (date.today() + timedelta(days=15)).isoformat())
+    page.check("text=李执法")
+    assert_no_horizontal_overflow(page)
+    page.screenshot(path=str(SHOTS / "documents-order-phone.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("button:has-text('签发指令书')")
+    assert "已签发（翔）应急责改〔" in page.inner_text("body").replace(" ", "")
+    assert_no_horizontal_overflow(page)
+    page.screenshot(path=str(SHOTS / "documents-detail-phone.png"), full_page=True)
+    detail_url = page.url
+    context.close()
+
+    context, page = new_page(browser, DESKTOP)
+    log_in(page, base, "ent1_mgr")
+    page.goto(base + "/documents/")
+    assert "责令限期整改指令书" in page.inner_text("body")
+    page.screenshot(path=str(SHOTS / "documents-list-desktop.png"), full_page=True)
+    page.goto(detail_url)
+    with page.expect_navigation():
+        page.click("button:has-text('签收本文书')")
+    assert "已签收该文书" in page.inner_text("body")
+    with page.expect_download() as download:
+        page.click("text=下载 PDF")
+    assert download.value.suggested_filename.startswith("（翔）应急责改〔")
+    page.click(".doc-meta a[href*='/documents/verify/']")
+    assert "执法文书核验" in page.inner_text("body")
+    page.screenshot(path=str(SHOTS / "documents-verify-desktop.png"), full_page=True)
+    context.close()
