@@ -7,14 +7,10 @@ million rows cost one streamed query, not one per row.
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import exists
 from sqlalchemy.orm import Session
 
@@ -23,12 +19,11 @@ from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES, HAZARD_STATE_L
 from core.plugins import plugins
 from core.services.actors import Actor
 from core.services.hazards import CHINA, hazard_query, level_labels, overdue_clause, today
-from core.services.importexport import CSV_MIME, XLSX_MIME
+from core.services.importexport import stream_table
 from core.services.permissions import require
 
 HEADERS = ["编号", "发现日期", "企业", "统一社会信用代码", "隐患部位", "隐患描述", "类别", "等级", "判定依据", "领域",
            "来源", "状态", "整改责任人", "整改期限", "是否逾期", "挂牌督办", "发现人"]
-_CSV_FLUSH_ROWS = 500
 
 
 def _prepare(session: Session, actor: Actor, filters: dict[str, Any]) -> Callable[[Session], Iterator[list[Any]]]:
@@ -71,39 +66,4 @@ def export_hazards(session: Session, actor: Actor, filters: dict[str, Any], fmt:
     CSV rows are produced while the response is sent; XLSX is written by openpyxl's write-only mode to a
     temporary file first (the format needs the whole file) and then streamed from it. Memory stays flat.
     """
-    make_rows = _prepare(session, actor, filters)
-    if fmt == "csv":
-        def generate() -> Iterator[bytes]:
-            from core.extensions import db  # the streaming context's own session
-
-            buf = io.StringIO()
-            writer = csv.writer(buf)
-            writer.writerow(HEADERS)
-            yield ("\ufeff" + buf.getvalue()).encode("utf-8")
-            buf.seek(0)
-            buf.truncate()
-            for i, row in enumerate(make_rows(db.session), start=1):
-                writer.writerow(row)
-                if i % _CSV_FLUSH_ROWS == 0:
-                    yield buf.getvalue().encode("utf-8")
-                    buf.seek(0)
-                    buf.truncate()
-            yield buf.getvalue().encode("utf-8")
-
-        return generate(), CSV_MIME
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("隐患台账")
-    ws.append(HEADERS)
-    for row in make_rows(session):
-        ws.append(row)
-    tmp = tempfile.TemporaryFile()
-    wb.save(tmp)
-    tmp.seek(0)
-
-    def stream() -> Iterator[bytes]:
-        with tmp:
-            while chunk := tmp.read(64 * 1024):
-                yield chunk
-
-    return stream(), XLSX_MIME
+    return stream_table(session, HEADERS, _prepare(session, actor, filters), fmt, "隐患台账")

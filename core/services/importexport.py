@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +31,8 @@ from core.services.scope import scope_of
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
+#: CSV rows per streamed chunk.
+_CSV_FLUSH_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -442,8 +444,21 @@ def export_enterprises(session: Session, actor: Actor, filters: dict[str, Any], 
     require(actor, "enterprise.export")
     headers = [c.header for c in COLUMNS]
     make_rows = _export_rows(session, actor, filters)
+    return stream_table(session, headers, make_rows, fmt, "企业")
+
+
+def stream_table(session: Session, headers: list[str], make_rows: Callable[[Session], Iterator[list[Any]]],
+                 fmt: str, sheet: str) -> tuple[Iterator[bytes], str]:
+    """Stream rows as ``csv`` (UTF-8 with BOM so Excel reads the Chinese) or ``xlsx``; (chunks, mimetype).
+
+    CSV rows are produced while the response is sent, with the streaming context's own session; XLSX is
+    written by openpyxl's write-only mode to a temporary file first (the format needs the whole file) and then
+    streamed from it. Memory stays flat however many rows there are.
+    """
     if fmt == "csv":
         def generate() -> Iterator[bytes]:
+            from core.extensions import db  # the streaming context's own session
+
             # The first chunk already carries the header; later chunks only what was written since.
             buf = io.StringIO()
             writer = csv.writer(buf)
@@ -451,11 +466,9 @@ def export_enterprises(session: Session, actor: Actor, filters: dict[str, Any], 
             yield ("\ufeff" + buf.getvalue()).encode("utf-8")
             buf.seek(0)
             buf.truncate()
-            from core.extensions import db  # the streaming context's own session
-
             for i, row in enumerate(make_rows(db.session), start=1):
                 writer.writerow(row)
-                if i % 500 == 0:
+                if i % _CSV_FLUSH_ROWS == 0:
                     yield buf.getvalue().encode("utf-8")
                     buf.seek(0)
                     buf.truncate()
@@ -464,7 +477,7 @@ def export_enterprises(session: Session, actor: Actor, filters: dict[str, Any], 
         return generate(), CSV_MIME
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("企业")
+    ws = wb.create_sheet(sheet)
     ws.append(headers)
     for row in make_rows(session):
         ws.append(row)
