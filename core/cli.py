@@ -43,6 +43,8 @@ def seed_demo_command() -> None:
 
         counts = "，".join(f"{HazardState(s).label} {n}" for s, n in sorted(result.hazards_by_state.items()))
         click.echo(f"演示隐患 {sum(result.hazards_by_state.values())} 条：{counts}")
+    if result.assessments:
+        click.echo(f"标准化自评 {result.assessments} 份（演示企业去年已通过、今年填报中）")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for username, label in result.logins:
         click.echo(f"  {username:14} {label}")

@@ -61,6 +61,8 @@ class SeedResult:
     created_enterprises: int = 0
     #: Hidden dangers added by this run, per state (empty when the demo already had hazards).
     hazards_by_state: dict[str, int] = field(default_factory=dict)
+    #: 安全生产标准化 self-assessments added by this run.
+    assessments: int = 0
     logins: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -193,6 +195,14 @@ def seed_demo(session: Session, enterprises_per_town: int = 20) -> SeedResult:
     from core.demo_hazards import seed_demo_hazards
 
     result.hazards_by_state = seed_demo_hazards(session).by_state or {}
+
+    from core.demo_assessments import seed_demo_assessments
+
+    def login(username: str) -> User:
+        return session.scalar(select(User).where(User.username == username))
+
+    result.assessments = seed_demo_assessments(session, demo_ent, login("ent_manager"), login("ent_principal"),
+                                               login("xa_regulator"))
     result.jurisdictions = len(list(session.scalars(select(Jurisdiction.id))))
     result.agencies = len(list(session.scalars(select(Agency.id))))
     result.enterprises = len(list(session.scalars(select(Enterprise.id))))

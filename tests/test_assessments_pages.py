@@ -164,3 +164,16 @@ def test_api_flow(session, world, api):
                                   json={"version": done.get_json()["version"], "decision": "accept"})
     assert accepted.get_json()["status"] == "accepted"
     assert api("xa_reg").get("/api/v1/assessments").get_json()["items"][0]["id"] == body["id"]
+
+
+def test_enterprise_page_shows_the_grade_label_and_links_to_the_assessments(session, world, login):
+    """R-S3: the enterprise page names the 达标 grade in words (not its code) and links to the self-assessments."""
+    e1 = world.enterprises["E1"]
+    xa = world.user(session, "xa_reg")
+    life = svc.lifecycle_action(session, xa, e1, "create", {})
+    svc.lifecycle_action(session, xa, e1, "certify", {"version": life.version, "grade": "level2",
+                                                      "certificate_no": "闽AQBⅡ2026001", "certified_on": "2026-03-01"})
+    session.commit()
+    page = login("ent1_mgr").get(f"/enterprises/{e1}").get_data(as_text=True)
+    assert "（二级）" in page and "level2" not in page
+    assert f'href="/assessments/enterprises/{e1}"' in page

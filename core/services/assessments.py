@@ -270,12 +270,20 @@ def create_assessment(session: Session, actor: Actor, enterprise_id: int, data: 
                                                   Assessment.year == year)) is not None:
         raise Conflict(f"{year} 年度已有自评，请在原自评上填报")
     criteria = _criteria()
-    choice = assessable_edition(criteria, date(year, 12, 31) if year < on.year else on)
+    day = date(year, 12, 31) if year < on.year else on
+    choice = assessable_edition(criteria, day)
     edition = choice.criteria
     sector_sets = criteria.for_sectors(edition.code, enterprise.sector_codes)
+    # A sector standard in force whose text is not loaded adds no items; the assessment says so rather than
+    # pretending the enterprise was assessed against it.
+    pending = [s for s in sector_sets if not s.is_loaded]
+    sector_sets = [s for s in sector_sets if s.is_loaded]
+    notes = [choice.note] + [f"{s.standard}《{s.title}》已于 {s.effective_from.isoformat()} 实施，但平台尚未载入其条文，"
+                             f"本次自评未包含其评分项。" for s in pending if s.effective_from <= day]
+    notes += [f"行业细则《{s.title}》：{s.source}" for s in sector_sets if s.score_source != "standard"]
     a = Assessment(enterprise_id=enterprise.id, scope_path=enterprise.scope_path, year=year,
                    criteria_code=edition.code, criteria_standard=edition.standard, criteria_title=edition.title,
-                   sector_criteria=[s.code for s in sector_sets], edition_note=choice.note or None,
+                   sector_criteria=[s.code for s in sector_sets], edition_note="\n".join(n for n in notes if n) or None,
                    status=AssessmentStatus.DRAFT, created_by_id=actor.id, team_members=[], deaths_in_window=0)
     for key, value in team.items():
         setattr(a, key, value)
@@ -528,6 +536,14 @@ def review(session: Session, actor: Actor, assessment_id: int, data: dict[str, A
     return a
 
 
+def _rule_items(a: Assessment) -> dict[tuple[str, str], str]:
+    """(criteria set, item code) → the rule item the criteria item checks, for the sector sets ``a`` was built
+    from (read from the loaded criteria: the copied assessment items keep no rule reference)."""
+    sets = _criteria().sector_sets
+    return {(code, it.code): it.rule_item for code in (a.sector_criteria or []) if code in sets
+            for it in sets[code].items if it.rule_item}
+
+
 def create_hazards(session: Session, actor: Actor, assessment_id: int, item_ids: list[int]) -> list[Any]:
     """Register one hidden danger (企业自查, 管理缺陷) per selected deducted item and link it to the item.
 
@@ -552,12 +568,14 @@ def create_hazards(session: Session, actor: Actor, assessment_id: int, item_ids:
     if errors:
         raise ValidationFailed({"item_ids": errors})
     created = []
+    rule_items = _rule_items(a)
     for item in chosen:
         what = "否决项不符合" if item.vetoed else f"扣 {item.deduction:g} 分"
         description = f"标准化自评{a.year}年度 {item.element_name}/{item.code} {item.text}：{what}。{item.reason or ''}"
         h = hazards.register_hazard(session, actor, {
             "enterprise_id": a.enterprise_id, "description": description[:1000], "category": "management",
-            "sector": item.sector, "checklist_item": f"assessment:{a.id}/{item.code}"[:200]})
+            "sector": item.sector, "checklist_item": f"assessment:{a.id}/{item.code}"[:200],
+            "rule_item": rule_items.get((item.source, item.code))})
         item.hazard_id = h.id
         created.append(h)
     session.flush()

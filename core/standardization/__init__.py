@@ -49,6 +49,9 @@ class CriteriaItemSchema(_Strict):
     veto = fields.Boolean(load_default=False)
     #: Sector items only: the core element (一级要素 code) they belong to.
     element = fields.String(load_default=None, allow_none=True)
+    #: A rule item (``<rule set code>#<number>``) the item checks; a hazard registered from the item cites it, so the
+    #: sector's ``classify_hazard`` decides its level (a failed 重大隐患 veto item becomes a 重大隐患).
+    rule_item = fields.String(load_default=None, allow_none=True)
 
 
 class CriteriaElementSchema(_Strict):
@@ -116,6 +119,7 @@ class Item:
     deduction_rules: str = ""
     veto: bool = False
     clause: str | None = None
+    rule_item: str | None = None
     #: Code of the criteria set the item comes from (core edition or sector criteria).
     source: str = ""
     sector: str | None = None
@@ -186,7 +190,8 @@ def _build(data: dict[str, Any]) -> CriteriaSet:
     def item(raw: dict[str, Any], element: str) -> Item:
         return Item(code=raw["code"], text=raw["text"], score=float(raw["score"]), verified=raw["verified"],
                     element=element, evidence=raw["evidence"], deduction_rules=raw["deduction_rules"],
-                    veto=raw["veto"], clause=raw["clause"], source=data["code"], sector=sector)
+                    veto=raw["veto"], clause=raw["clause"], rule_item=raw["rule_item"], source=data["code"],
+                    sector=sector)
 
     elements = tuple(Element(e["code"], e["name"], e["verified"], tuple(item(i, e["code"]) for i in e["items"]))
                      for e in data["elements"])

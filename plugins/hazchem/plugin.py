@@ -7,7 +7,7 @@ from typing import Any
 
 from core.hookspecs import hookimpl
 from core.plugin_types import Classification, DatedItem, EnterpriseFieldSpec, Finding, ObjectType, SectorInfo
-from plugins.hazchem import __version__, catalog, classify, fields, objects
+from plugins.hazchem import __version__, catalog, classify, fields, objects, standardization
 
 SECTOR = SectorInfo(
     code="hazchem",
@@ -51,6 +51,11 @@ def classify_hazard(finding: Finding) -> Classification | None:
 @hookimpl
 def register_dated_items(sector: str, data: dict[str, Any]) -> list[DatedItem]:
     return fields.dated_items(sector, data)
+
+
+@hookimpl
+def register_assessment_criteria() -> list[dict[str, Any]]:
+    return standardization.criteria()
 
 
 @hookimpl

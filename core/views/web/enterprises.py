@@ -30,7 +30,7 @@ from core.schemas.enterprise import (
     EnterpriseFilterIn,
     EnterpriseIn,
 )
-from core.services import enterprises, hazards, importexport, jurisdictions
+from core.services import assessments, enterprises, hazards, importexport, jurisdictions
 from core.services.errors import Conflict, ValidationFailed
 from core.services.permissions import can, require
 from core.views.web import nav
@@ -125,7 +125,8 @@ def detail(enterprise_id: int):
         sections.append({"row": row, "name": registry.sector_name(row.sector), "template": spec.template if spec else None})
     hazard_counts = hazards.enterprise_counts(db.session, current_user, ent.id)
     return render_template("enterprises/detail.html", ent=ent, sections=sections, hazard_counts=hazard_counts,
-                           levels=SUPERVISION_LEVELS, std_status=STANDARDIZATION_STATUS)
+                           levels=SUPERVISION_LEVELS, std_status=STANDARDIZATION_STATUS,
+                           std_grades=assessments.grade_labels())
 
 
 def _form_context(ent=None, values=None, errors=None) -> dict[str, Any]:
