@@ -161,12 +161,29 @@ class DefaultConfig:
 
     #: 执法文书 (R-E3): per type its name and 文书代字; the number is 机关简称 + 代字 + year + sequence, e.g.
     #: （翔）应急责改〔2026〕12号. The 2016 national set used 安监检记/安监责改/安监复查; post-2018 systems only swap
-    #: the prefix locally, so a province sets its own here (instance/config.py).
-    DOCUMENT_TYPES: dict[str, dict[str, str]] = {
+    #: the prefix locally, so a province sets its own here (instance/config.py). ``"legal_review": True`` makes a
+    #: type wait for 法制审核 before it is issued and numbered (R-E5). Plugins add types (register_document_types).
+    DOCUMENT_TYPES: dict[str, dict[str, Any]] = {
         "inspection_record": {"name": "现场检查记录", "code": "应急检记"},
         "rectification_order": {"name": "责令限期整改指令书", "code": "应急责改"},
         "review_opinion": {"name": "整改复查意见书", "code": "应急复查"},
+        # No verified national template or 代字 exists for this one (core/services/documents.py).
+        "supervision_notice": {"name": "挂牌督办通知书", "code": "应急督办"},
     }
+    #: Wording of the 挂牌督办通知书: neutral platform text, NOT a national template (none was verified) and
+    #: citing no legal article; a deployment replaces it with its own approved wording (instance/config.py).
+    SUPERVISION_NOTICE_TEXT: dict[str, str] = {
+        "intro": "经研究，决定对你单位存在的下列重大事故隐患实行挂牌督办：",
+        "closing": "请你单位按照督办要求，落实整改责任、措施、资金、时限和应急预案，在整改期限前完成整改，"
+                   "并将整改情况书面报告督办单位。",
+    }
+    #: Most documents in one merged PDF or ZIP batch download.
+    DOCUMENT_BATCH_MAX = 200
+
+    #: 双随机 draws (R-E1): the weight of each risk class (core.services.plans.risk_class) in the weighted random
+    #: draw; a class with weight 4 is four times as likely as one with weight 1 to be drawn first. Platform
+    #: defaults (差异化抽查: higher-risk enterprises more often), not legal text. Each draw records the weights used.
+    DRAW_WEIGHTS: dict[str, float] = {"high": 4.0, "elevated": 2.0, "normal": 1.0, "low": 0.5}
 
     #: Page sizes for lists: the default, and the most a client may ask for.
     PAGE_SIZE = 20

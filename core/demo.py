@@ -195,6 +195,9 @@ def seed_demo(session: Session, enterprises_per_town: int = 20) -> SeedResult:
     from core.demo_hazards import seed_demo_hazards
 
     result.hazards_by_state = seed_demo_hazards(session).by_state or {}
+    from core.demo_documents import seed_demo_documents
+
+    seed_demo_documents(session)
 
     from core.demo_assessments import seed_demo_assessments
 
@@ -203,6 +206,12 @@ def seed_demo(session: Session, enterprises_per_town: int = 20) -> SeedResult:
 
     result.assessments = seed_demo_assessments(session, demo_ent, login("ent_manager"), login("ent_principal"),
                                                login("xa_regulator"))
+    from core.demo_plans import seed_demo_plans
+
+    seed_demo_plans(session)  # 年度执法计划, this month's published 双随机 draw, a 专项行动
+    from core.demo_field import seed_demo_field
+
+    seed_demo_field(session, demo_ent)  # a completed 执法检查 with signatures and its 现场检查记录
     result.jurisdictions = len(list(session.scalars(select(Jurisdiction.id))))
     result.agencies = len(list(session.scalars(select(Agency.id))))
     result.enterprises = len(list(session.scalars(select(Enterprise.id))))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from core.plugin_types import (
         Classification,
         DatedItem,
+        DocumentType,
         EnterpriseFieldSpec,
         Finding,
         HazardTransitionEvent,
@@ -136,4 +137,14 @@ def register_template_dirs() -> list[str]:
 
     Use it for templates included by core pages (e.g. the sector section of the enterprise detail page); name
     them under a folder with the sector code (``hazchem/enterprise_section.html``) so that plugins never clash.
+    """
+
+
+@hookspec
+def register_document_types() -> list[DocumentType]:
+    """Return the document types (文书种类) this plugin adds, as :class:`~core.plugin_types.DocumentType` (R-O2).
+
+    Called once at app start-up; all plugins' types are collected into ``registry.document_types`` by code. A
+    code equal to a core type in ``DOCUMENT_TYPES`` or to another plugin's type stops the start-up with
+    ``PluginLoadError`` naming both. The PDF template lives in one of the plugin's ``register_template_dirs``.
     """

@@ -108,3 +108,43 @@ class HazardTransitionEvent:
     action: str
     actor_id: int | None
     comment: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentField:
+    """One fill-in of a plugin document type (the issue form shows it; the PDF template receives its value)."""
+
+    #: Key in the document's ``fields`` (``doc.fields.<name>`` in the PDF template).
+    name: str
+    #: Chinese label shown on the form.
+    label: str
+    #: ``text`` (one line), ``textarea`` (several lines) or ``date`` (YYYY-MM-DD; the template gets the ISO text).
+    kind: str = "text"
+    required: bool = True
+    max_length: int = 500
+
+
+@dataclass(frozen=True)
+class DocumentType:
+    """A document type a plugin adds (returned by ``register_document_types``, R-O2).
+
+    Numbered like the core's types: 机关简称 + ``number_code`` (文书代字) + year + sequence. ``template`` is a
+    Jinja path in one of the plugin's template folders (``register_template_dirs``), e.g.
+    ``gongmao/doc_gongmao_dust_notice.html``; it extends ``pdf/layout.html`` and receives ``doc`` (agency,
+    enterprise, number, date, signers, ``fields``). A plugin type carries fields and neutral wording only.
+    """
+
+    #: Unique across the core's ``DOCUMENT_TYPES`` and every plugin; prefix with the sector code.
+    code: str
+    #: Chinese name (the PDF title), e.g. 粉尘防爆专项检查告知书.
+    name: str
+    #: 文书代字 in the number, e.g. 应急粉告.
+    number_code: str
+    template: str
+    sector: str
+    fields: tuple[DocumentField, ...] = ()
+    #: Documents of this type wait for 法制审核 before they are issued and numbered (R-E5).
+    needs_legal_review: bool = False
+    #: How many 执法人员 sign (0: an agency notice without personal signatures).
+    min_signers: int = 2
+    description: str = ""

@@ -15,7 +15,14 @@ from flask import Flask, current_app
 from core import hookspecs
 from core.catalog.registry import ApplicableRuleSet, Catalog, Checklist, RuleItem, RuleSet, validate_catalog
 from core.hookspecs import hookimpl
-from core.plugin_types import Classification, EnterpriseFieldSpec, Finding, ObjectType, SectorInfo
+from core.plugin_types import (
+    Classification,
+    DocumentType,
+    EnterpriseFieldSpec,
+    Finding,
+    ObjectType,
+    SectorInfo,
+)
 from core.standardization import Criteria, core_criteria, validate_criteria
 
 ENTRY_POINT_GROUP = "anjian.plugins"
@@ -50,6 +57,10 @@ class PluginRegistry:
     catalog: Catalog = field(default_factory=Catalog)
     #: 安全生产标准化 criteria: the core editions and the plugins' sector criteria (register_assessment_criteria).
     criteria: Criteria = field(default_factory=Criteria)
+    #: Document types of the plugins (register_document_types), code → type; the core's are DOCUMENT_TYPES.
+    document_types: dict[str, DocumentType] = field(default_factory=dict)
+    #: Document type code → the plugin that registered it (for clash messages).
+    document_type_plugin: dict[str, str] = field(default_factory=dict)
 
     @property
     def rule_sets(self) -> Mapping[str, RuleSet]:
@@ -160,13 +171,30 @@ def _collect(registry: PluginRegistry) -> None:
         [cl for lists in hook.register_checklists() for cl in (lists or [])],
         sectors=registry.sectors,
     )
+    for impl in hook.register_document_types.get_hookimpls():
+        for dt in impl.function() or []:
+            other = registry.document_type_plugin.get(dt.code)
+            if other is not None:
+                raise PluginLoadError(f"插件 {other!r} 与插件 {impl.plugin_name!r} 注册了同一个文书种类代码 {dt.code!r}")
+            registry.document_types[dt.code] = dt
+            registry.document_type_plugin[dt.code] = impl.plugin_name
     registry.criteria = validate_criteria(
         core_criteria(), [c for sets in hook.register_assessment_criteria() for c in (sets or [])],
         sectors=registry.sectors)
 
 
+def check_document_types(registry: PluginRegistry, core_types: Mapping[str, Any]) -> None:
+    """Fail fast when a plugin's document type code is also a core type (config ``DOCUMENT_TYPES``)."""
+    for code, dt in registry.document_types.items():
+        if code in core_types:
+            raise PluginLoadError(
+                f"插件 {registry.document_type_plugin[code]!r} 注册的文书种类 {code!r}（{dt.name}）与核心文书种类 "
+                f"{code!r}（{core_types[code].get('name', code)}，配置 DOCUMENT_TYPES）代码相同")
+
+
 def init_plugins(app: Flask) -> PluginRegistry:
     registry = build_plugin_manager(app.config["ENABLED_PLUGINS"], app.config.get("EXTRA_PLUGINS"))
+    check_document_types(registry, app.config["DOCUMENT_TYPES"])
     app.extensions["anjian"] = registry
     for bps in registry.hook.register_blueprints():
         for bp in bps or []:

@@ -12,7 +12,15 @@ from core.models.assessment import (
 from core.models.audit import AuditEntry
 from core.models.base import Base
 from core.models.catalog import StoredChecklist, StoredChecklistItem, StoredRuleItem, StoredRuleSet
-from core.models.document import Document, DocumentCounter, DocumentHazard, DocumentStatus
+from core.models.document import (
+    Document,
+    DocumentCounter,
+    DocumentHazard,
+    DocumentSigner,
+    DocumentStatus,
+    LegalReview,
+    LegalReviewStatus,
+)
 from core.models.hazard import (
     Attachment,
     Hazard,
@@ -23,7 +31,14 @@ from core.models.hazard import (
     HazardTransition,
     Notification,
 )
-from core.models.inspection import InspectionAnswer, InspectionRun, InspectionRunChecklist, RunStatus
+from core.models.inspection import (
+    InspectionAnswer,
+    InspectionEvent,
+    InspectionRun,
+    InspectionRunChecklist,
+    InspectionSignature,
+    RunStatus,
+)
 from core.models.org import (
     Agency,
     Enterprise,
@@ -32,6 +47,7 @@ from core.models.org import (
     JurisdictionLevel,
     SupervisionLevel,
 )
+from core.models.plan import Campaign, DrawItem, InspectionDraw, InspectionPlan
 from core.models.report import HazardSelfReport, SelfReportStatus
 from core.models.risk import ControlMeasure, InspectionTask, RiskGrade, RiskPoint, TaskCheck
 from core.models.user import ApiToken, Role, User, UserRole
@@ -49,18 +65,27 @@ __all__ = [
     "Document",
     "DocumentCounter",
     "DocumentHazard",
+    "DocumentSigner",
+    "LegalReview",
+    "LegalReviewStatus",
     "DocumentStatus",
     "ControlMeasure",
     "Hazard",
     "HazardExtension",
     "HazardPlan",
     "HazardSelfReport",
+    "Campaign",
+    "DrawItem",
+    "InspectionDraw",
+    "InspectionPlan",
     "HazardState",
     "HazardSupervision",
     "HazardTransition",
     "InspectionAnswer",
+    "InspectionEvent",
     "InspectionRun",
     "InspectionRunChecklist",
+    "InspectionSignature",
     "InspectionTask",
     "RunStatus",
     "Notification",

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import fields, pre_load
 
-from core.models.inspection import RUN_KINDS, RUN_STATUS_LABELS
+from core.models.inspection import GPS_MISSING, RUN_KINDS, RUN_STATUS_LABELS, SIGNATURE_ROLES
 from core.schemas.base import BaseSchema, Bool, Dict, Float, Int, List, Nested, Str, in_range, length, one_of
 
 
@@ -25,8 +25,21 @@ class RunFilterIn(BaseSchema):
         return {k: v for k, v in data.items() if v not in ("", None)} if isinstance(data, dict) else data
 
 
-class RunStartIn(BaseSchema):
-    """Start a run: the checklist codes chosen among the applicable ones (their newest version is used)."""
+class PositionIn(BaseSchema):
+    """Where a step happens: the device's coordinates (WGS-84) or why it gave none."""
+
+    lat = Float(allow_none=True, validate=in_range(-90, 90), metadata={"description": "纬度"})
+    lng = Float(allow_none=True, validate=in_range(-180, 180), metadata={"description": "经度"})
+    accuracy_m = Float(allow_none=True, validate=in_range(0, 1_000_000), metadata={"description": "精度（米）"})
+    gps_missing = Str(allow_none=True, validate=one_of(GPS_MISSING, GPS_MISSING.values()),
+                      metadata={"description": "未获取定位的原因：" + "、".join(f"{k} {v}" for k, v in GPS_MISSING.items())})
+
+
+class RunStartIn(PositionIn):
+    """Start a run: the checklist codes chosen among the applicable ones (their newest version is used).
+
+    An enforcement run (执法检查) also needs ``co_inspector_id`` (a certified colleague of the same agency) and the
+    start position (``lat``/``lng`` or ``gps_missing``)."""
 
     enterprise_id = Int(allow_none=True, metadata={"description": "企业用户可省略（本企业）"})
     kind = Str(load_default="self_check", validate=one_of(RUN_KINDS, RUN_KINDS.values()))
@@ -34,9 +47,14 @@ class RunStartIn(BaseSchema):
     task_id = Int(allow_none=True, metadata={"description": "风险清单中的排查任务"})
     object_type = Str(allow_none=True, validate=length(80))
     object_ref = Str(allow_none=True, validate=length(100))
+    co_inspector_id = Int(allow_none=True, metadata={"description": "第二名执法人员（执法检查）"})
+    place = Str(allow_none=True, validate=length(200), metadata={"description": "检查场所（默认企业地址）"})
+    onsite_name = Str(allow_none=True, validate=length(50), metadata={"description": "被检查单位现场负责人"})
+    onsite_title = Str(allow_none=True, validate=length(50), metadata={"description": "现场负责人职务"})
+    draw_item_id = Int(allow_none=True, metadata={"description": "本次检查所完成的双随机抽查名单条目"})
 
 
-class AnswerIn(BaseSchema):
+class AnswerIn(PositionIn):
     """One answer: yes/no/na for 是否题, a number, a text; photo items are answered by their photos."""
 
     item_id = Int(required=True)
@@ -51,8 +69,60 @@ class AnswerIn(BaseSchema):
         return data
 
 
-class CompleteIn(BaseSchema):
+class CompleteIn(PositionIn):
+    """Complete a run; an enforcement run also gives its end position (``lat``/``lng`` or ``gps_missing``)."""
+
     version = Int(required=True, metadata={"description": "检查记录的版本（过期为 409）"})
+
+
+class SignatureIn(PositionIn):
+    """A signature (multipart, with the PNG in ``image``): an inspector signs for himself; the enterprise's
+    on-site person signs on the inspector's device with ``name`` (and ``title``)."""
+
+    role = Str(required=True, validate=one_of(SIGNATURE_ROLES, SIGNATURE_ROLES.values()))
+    name = Str(allow_none=True, validate=length(50), metadata={"description": "现场负责人姓名（role=enterprise）"})
+    title = Str(allow_none=True, validate=length(50), metadata={"description": "现场负责人职务"})
+
+
+class SignatureOut(BaseSchema):
+    id = Int()
+    role = Str()
+    role_label = Str()
+    user_id = Int(allow_none=True)
+    name = Str()
+    title = Str(allow_none=True)
+    cert_number = Str(allow_none=True)
+    signed_at = fields.DateTime()
+    sha256 = Str()
+    lat = Float(allow_none=True)
+    lng = Float(allow_none=True)
+    accuracy_m = Float(allow_none=True)
+
+
+class SignatureListOut(BaseSchema):
+    items = List(Nested(SignatureOut))
+    missing = List(Str(), metadata={"description": "尚缺的签名"})
+
+
+class EventOut(BaseSchema):
+    id = Int()
+    at = fields.DateTime()
+    actor_id = Int(allow_none=True)
+    actor_name = Str()
+    action = Str()
+    action_label = Str()
+    detail = Dict(allow_none=True)
+    lat = Float(allow_none=True)
+    lng = Float(allow_none=True)
+    accuracy_m = Float(allow_none=True)
+    gps_missing = Str(allow_none=True)
+    place_label = Str(metadata={"description": "位置或未获取定位的原因"})
+    attachment_shas = List(Str(), allow_none=True)
+
+
+class RecordOut(BaseSchema):
+    run_id = Int()
+    items = List(Nested(EventOut))
 
 
 class ChecklistRefOut(BaseSchema):
@@ -79,6 +149,13 @@ class RunOut(BaseSchema):
     summary = Dict(allow_none=True)
     version = Int()
     checklists = List(Nested(ChecklistRefOut))
+    started_by_id = Int(allow_none=True)
+    co_inspector_id = Int(allow_none=True)
+    place = Str(allow_none=True)
+    onsite_name = Str(allow_none=True)
+    onsite_title = Str(allow_none=True)
+    start_position = Dict(allow_none=True, metadata={"description": "开始位置 lat/lng/accuracy_m/gps_missing（执法检查）"})
+    end_position = Dict(allow_none=True, metadata={"description": "结束位置（执法检查）"})
 
 
 class RunPageOut(BaseSchema):
@@ -123,3 +200,10 @@ class RunDetailOut(RunOut):
 class SavedAnswerOut(AnswerOut):
     progress = Dict()
     score = Float(allow_none=True)
+
+
+class IssuedRecordOut(BaseSchema):
+    document_id = Int()
+    number = Str()
+    pdf_sha256 = Str()
+    verify_code = Str()

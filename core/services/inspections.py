@@ -154,6 +154,17 @@ def start_run(session: Session, actor: Actor, data: dict[str, Any]) -> Inspectio
     if kind not in KINDS:
         raise ValidationFailed({"kind": ["检查类型应为：" + "、".join(RUN_KINDS.values())]})
     require(actor, KINDS[kind][0])
+    if kind == "enforcement":
+        # Two certified inspectors, GPS or the reason there is none, the place and the on-site person.
+        from core.services import field
+
+        return field.start_enforcement(session, actor, data)
+    return create_run(session, actor, data, kind)
+
+
+def create_run(session: Session, actor: Actor, data: dict[str, Any], kind: str) -> InspectionRun:
+    """The common part of starting a run of any kind (checked by :func:`start_run` or
+    :func:`core.services.field.start_enforcement`)."""
     enterprise_id = data.get("enterprise_id") or actor.enterprise_id
     enterprise = ensure_enterprise_visible(actor, session.get(Enterprise, enterprise_id) if enterprise_id else None)
     task = None
@@ -418,6 +429,17 @@ def ensure_performer(actor: Actor, run: InspectionRun) -> InspectionRun:
     return run
 
 
+def ensure_answerable(session: Session, actor: Actor, run: InspectionRun) -> InspectionRun:
+    """:func:`ensure_performer`, and for an enforcement run also unsigned: once signed, what was signed stays
+    as it is until the signatures are withdrawn (409)."""
+    ensure_performer(actor, run)
+    if run.kind == "enforcement":
+        from core.services import signatures
+
+        signatures.ensure_unsigned(session, run)
+    return run
+
+
 def _editable(session: Session, actor: Actor, run_id: int) -> InspectionRun:
     return ensure_performer(actor, get_run(session, actor, run_id))
 
@@ -426,8 +448,10 @@ def save_answer(session: Session, actor: Actor, run_id: int, data: dict[str, Any
                 uploads: list[Upload] | None = None) -> InspectionAnswer:
     """Save (insert or update) the answer to one item of a draft run: ``item_id``, ``value``, ``comment``,
     ``version`` (the answer's version the client saw; required when the answer exists — 409 when stale) and
-    photos. The value is checked against the item's answer type and ``passed`` computed from ``pass_when``."""
-    run = _editable(session, actor, run_id)
+    photos. The value is checked against the item's answer type and ``passed`` computed from ``pass_when``.
+    On an enforcement run the step also enters the full-process record, with the position in ``data``
+    (``lat``/``lng``/``accuracy_m`` or ``gps_missing``) when the device gave one."""
+    run = ensure_answerable(session, actor, get_run(session, actor, run_id))
     item = session.scalar(select(StoredChecklistItem).join(
         InspectionRunChecklist, InspectionRunChecklist.checklist_id == StoredChecklistItem.checklist_id).where(
         InspectionRunChecklist.run_id == run.id, StoredChecklistItem.id == data.get("item_id")))
@@ -466,6 +490,10 @@ def save_answer(session: Session, actor: Actor, run_id: int, data: dict[str, Any
                  summary=f"检查记录 {run.id} 条目 {item.code}：{ANSWER_VALUES.get(value or '', value or '（清空）')}",
                  before=before, after={"item_id": item.id, "value": value, "comment": comment,
                                        "photos": len(uploads or [])})
+    if run.kind == "enforcement":
+        from core.services import field
+
+        field.record_answer(session, actor, run, item, answer, uploads or [], data)
     return answer
 
 
@@ -493,26 +521,40 @@ def run_date(run: InspectionRun) -> date:
     return started.astimezone(hazards.CHINA).date()
 
 
-def complete_run(session: Session, actor: Actor, run_id: int, version: int | None) -> InspectionRun:
-    """Complete a draft run: every item with a pass condition answered, failing answers with their required
-    说明/照片; each failing answer with ``on_fail.hazard`` becomes a hidden danger (classified by the sector's
-    plugin), the summary is stored and the run becomes read-only. A run made for a risk-register task records
-    that task's check. ``version`` is the run's (409 when stale)."""
-    run = _editable(session, actor, run_id)
-    check_version(run, version, "该检查记录")
-    view = load_run(session, actor, run_id)
+def completion_problems(view: RunView) -> list[str]:
+    """Why the run cannot be completed yet: unanswered items, failing items lacking their 说明/照片 (empty: ready)."""
     unanswered = [i for i in view.items if i.needs_answer and not i.answered]
     if unanswered:
-        raise ValidationFailed({"_schema": [f"尚有 {len(unanswered)} 条未作答：{_codes(unanswered)}"]},
-                               f"尚有 {len(unanswered)} 条未作答")
+        return [f"尚有 {len(unanswered)} 条未作答：{_codes(unanswered)}"]
     problems = []
     for what in ("说明", "照片"):
         lacking = [i for i in view.items if what in i.missing_on_failure()]
         if lacking:
             problems.append(f"以下不合格条目须填写{what}：{_codes(lacking)}" if what == "说明"
                             else f"以下不合格条目须拍照上传：{_codes(lacking)}")
+    return problems
+
+
+def complete_run(session: Session, actor: Actor, run_id: int, version: int | None,
+                 position: dict[str, Any] | None = None) -> InspectionRun:
+    """Complete a draft run: every item with a pass condition answered, failing answers with their required
+    说明/照片; each failing answer with ``on_fail.hazard`` becomes a hidden danger (classified by the sector's
+    plugin), the summary is stored and the run becomes read-only. A run made for a risk-register task records
+    that task's check. ``version`` is the run's (409 when stale).
+
+    An enforcement run also needs the signatures of both inspectors and of the enterprise's on-site person and
+    its end position (``position``: ``lat``/``lng``/``accuracy_m`` or ``gps_missing``); its findings and the
+    completion enter the full-process record (:mod:`core.services.field`)."""
+    run = _editable(session, actor, run_id)
+    check_version(run, version, "该检查记录")
+    view = load_run(session, actor, run_id)
+    problems = completion_problems(view)
     if problems:
         raise ValidationFailed({"_schema": problems}, "；".join(problems))
+    if run.kind == "enforcement":
+        from core.services import field
+
+        field.before_complete(session, actor, run, position or {})
 
     found_on = run_date(run)
     source = KINDS[run.kind][1]
@@ -550,6 +592,10 @@ def complete_run(session: Session, actor: Actor, run_id: int, version: int | Non
     session.flush()
     if run.task_id:
         _record_task_check(session, actor, run, found_on, made)
+    if run.kind == "enforcement":
+        from core.services import field
+
+        field.after_complete(session, actor, run, view, made)
     audit.record(session, actor, "complete", "inspection_run", run.id,
                  summary=f"完成{run.kind_label}：合格 {summary['passed']}，不合格 {summary['failed']}，"
                          f"生成隐患 {len(made)} 条（重大 {summary['hazards']['major']}）",

@@ -61,6 +61,13 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "document.view": (_ALL - {Role.GRID_WORKER}, "您无权查看执法文书"),
     "document.issue": (frozenset({Role.INSPECTOR, Role.REGULATOR}), "只有执法人员可以制作执法文书"),
     "document.receive": (_ENT, "只有被检查单位人员可以签收执法文书"),
+    # 法制审核 (R-E5, 重大执法决定法制审核): done inside the issuing agency by its 监管人员 (the legal staff hold the
+    # regulator role); never on one's own request. Types that need it: DOCUMENT_TYPES "legal_review" / plugins.
+    "document.legal_review": (frozenset({Role.REGULATOR}), "只有本机关的法制审核人员（监管人员）可以进行法制审核"),
+    # 执法计划、双随机抽查、专项行动 (R-E1, R-E2): seen by the agencies' staff; managed by the agency's regulators
+    # (the service also requires the object to be of the actor's own agency). Enterprises see only the public list.
+    "plan.view": (frozenset({Role.INSPECTOR, Role.REGULATOR, Role.ADMIN}), "您无权查看执法计划和双随机抽查"),
+    "plan.manage": (frozenset({Role.REGULATOR}), "只有执法机关的监管人员可以制定计划、抽取双随机名单和组织专项行动"),
 }
 
 

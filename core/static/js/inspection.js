@@ -1,11 +1,74 @@
-/* Inspection run page: autosave each answer as it changes (templates/inspections/run.html).
+/* Inspection pages (templates/inspections/*).
  *
- * Every change posts that one item to the run's JSON answer endpoint with the CSRF token header. Requests go out
- * one at a time so that each carries the answer version returned by the previous one. When the network is down the
- * item is queued in localStorage (per run) and retried when the browser is back online, on the next change, and
- * when the page is opened again; photos cannot be queued and are reported instead. The state line says
- * 已保存 / 保存中 / 未保存. Without JavaScript the form posts everything to the fallback route.
+ * Position: window.anjianLocate(callback) asks navigator.geolocation once (10 s timeout, a fix up to 2 minutes old
+ * is fine) and calls back with {lat, lng, accuracy_m} or {gps_missing: denied | unsupported | timeout |
+ * unavailable}. Every [data-gps] block (the start form, the finish step) gets its hidden fields filled and says
+ * "已定位：…" or "未获取定位：…（可以继续…）"; the inspector is never stopped by a missing position.
+ *
+ * Autosave of the run page: every change posts that one item to the run's JSON answer endpoint with the CSRF
+ * token header (on an enforcement run with the last position). Requests go out one at a time so that each carries
+ * the answer version returned by the previous one. When the network is down the item is queued in localStorage
+ * (per run) and retried when the browser is back online, every few seconds, on the next change, and when the page
+ * is opened again (after a reload too); photos cannot be queued and are reported instead. The state line says
+ * 已保存 / 保存中 / 未保存 and how many answers wait to be sent. Without JavaScript the form posts everything to the
+ * fallback route.
  */
+(function () {
+  "use strict";
+  var REASONS = { denied: "未授权定位", unsupported: "设备或浏览器不支持定位", timeout: "定位超时", unavailable: "无法获取位置" };
+  var CODES = { 1: "denied", 2: "unavailable", 3: "timeout" };
+  var last = null;
+  var waiting = null;
+
+  function locate(callback) {
+    if (last) { callback(last); return; }
+    if (waiting) { waiting.push(callback); return; }
+    if (!navigator.geolocation) { last = { gps_missing: "unsupported" }; callback(last); return; }
+    waiting = [callback];
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      last = { lat: pos.coords.latitude, lng: pos.coords.longitude, accuracy_m: Math.round(pos.coords.accuracy) };
+      done();
+    }, function (err) {
+      last = { gps_missing: CODES[err.code] || "unavailable" };
+      done();
+    }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 120000 });
+    function done() {
+      var cbs = waiting; waiting = null;
+      cbs.forEach(function (cb) { cb(last); });
+    }
+  }
+  window.anjianLocate = locate;
+  window.anjianForgetPosition = function () { last = null; };
+
+  function fillGps(box, pos) {
+    ["lat", "lng", "accuracy_m", "gps_missing"].forEach(function (k) {
+      var input = box.querySelector("input[name=" + k + "]");
+      if (input) input.value = pos[k] === undefined || pos[k] === null ? "" : pos[k];
+    });
+    var state = box.querySelector("[data-gps-state]");
+    if (state) {
+      state.textContent = pos.gps_missing
+        ? "未获取定位：" + (REASONS[pos.gps_missing] || pos.gps_missing) + "（可以继续，原因将记入全过程记录）"
+        : "已定位：" + pos.lat.toFixed(5) + ", " + pos.lng.toFixed(5) + "（±" + pos.accuracy_m + " 米）";
+      state.setAttribute("data-gps-result", pos.gps_missing ? "missing" : "ok");
+    }
+    var retry = box.querySelector("[data-gps-retry]");
+    if (retry) retry.hidden = !pos.gps_missing;
+  }
+
+  document.querySelectorAll("[data-gps]").forEach(function (box) {
+    var state = box.querySelector("[data-gps-state]");
+    if (state) state.textContent = "正在获取定位…";
+    locate(function (pos) { fillGps(box, pos); });
+    var retry = box.querySelector("[data-gps-retry]");
+    if (retry) retry.addEventListener("click", function () {
+      last = null;
+      if (state) state.textContent = "正在获取定位…";
+      locate(function (pos) { fillGps(box, pos); });
+    });
+  });
+})();
+
 (function () {
   "use strict";
   var form = document.getElementById("insp-form");
@@ -15,6 +78,9 @@
   var csrf = form.querySelector("input[name=csrf_token]").value;
   var key = "anjian-inspection-" + form.getAttribute("data-run");
   var stateEl = document.getElementById("insp-state");
+  var pendingEl = document.getElementById("insp-pending");
+  var enforcement = form.getAttribute("data-enforcement") === "1";
+  var position = null;
   var chain = Promise.resolve();
   var inflight = 0;
   var timers = {};
@@ -33,6 +99,14 @@
       if (Object.keys(queue).length) localStorage.setItem(key, JSON.stringify(queue));
       else localStorage.removeItem(key);
     } catch (e) { /* private mode: nothing to keep */ }
+    showPending(Object.keys(queue).length);
+  }
+
+  function showPending(count) {
+    if (!pendingEl) return;
+    pendingEl.hidden = !count;
+    pendingEl.setAttribute("data-count", count);
+    pendingEl.textContent = count ? "待发送 " + count + " 条" : "";
   }
 
   function itemOf(el) { return el.closest(".insp-item"); }
@@ -92,6 +166,9 @@
     body.append("comment", data.comment);
     var versionInput = item.querySelector("[data-version]");
     body.append("version", versionInput.value || "");
+    if (enforcement && position) {
+      Object.keys(position).forEach(function (k) { body.append(k, position[k]); });
+    }
     var files = [];
     if (withPhotos) {
       item.querySelectorAll("input[type=file]").forEach(function (f) {
@@ -216,10 +293,12 @@
   });
 
   window.addEventListener("online", retryQueued);
-  setInterval(function () { if (navigator.onLine && Object.keys(loadQueue()).length && inflight === 0) retryQueued(); }, 15000);
+  setInterval(function () { if (navigator.onLine && Object.keys(loadQueue()).length && inflight === 0) retryQueued(); }, 5000);
+  if (enforcement && window.anjianLocate) window.anjianLocate(function (pos) { position = pos; });
 
   // Reopened with answers that never reached the server: show them and send them now.
   var pending = loadQueue();
+  showPending(Object.keys(pending).length);
   Object.keys(pending).forEach(function (id) {
     var item = form.querySelector(".insp-item[data-item='" + id + "']");
     if (item) writeItem(item, pending[id]);

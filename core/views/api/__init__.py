@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
     from core.views.api import (
         assessments,
         catalog,
+        documents,
         enterprises,
         hazards,
         inspections,
@@ -75,9 +76,15 @@ def init_app(app: Flask) -> None:
     })
     api = AnjianApi(app)
     app.extensions["anjian_api"] = api
-    for module in (enterprises, jurisdictions, me, hazards, risks, notifications, catalog, assessments, inspections):
+    for module in (enterprises, jurisdictions, me, hazards, risks, notifications, catalog, assessments, inspections,
+                   documents):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
+    from core.views.api import plans
+
+    for blp, prefix in plans.BLUEPRINTS:  # /plans, /draws, /campaigns
+        csrf.exempt(blp)
+        api.register_blueprint(blp, url_prefix=API_PREFIX + prefix)
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):

@@ -63,6 +63,9 @@ def init_app(app: Flask) -> None:
     for module in (auth, home, enterprises, hazards, risks, stats, notifications, admin, catalog, assessments,
                    inspections, documents):
         app.register_blueprint(module.bp)
+    from core.views.web import plans
+
+    app.register_blueprint(plans.bp)  # 执法计划、双随机、专项行动 and the public /public/draws/<token> page
     app.context_processor(notifications.unread_badge)  # the top bar's unread badge, one indexed count per request
 
     login_manager.login_view = "auth.login"

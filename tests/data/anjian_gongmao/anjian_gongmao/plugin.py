@@ -9,7 +9,7 @@ from anjian_gongmao import __version__
 from anjian_gongmao.fields import GongmaoFields
 from core.catalog import load_yaml_files
 from core.hookspecs import hookimpl
-from core.plugin_types import EnterpriseFieldSpec, ObjectType, SectorInfo
+from core.plugin_types import DocumentField, DocumentType, EnterpriseFieldSpec, ObjectType, SectorInfo
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -50,3 +50,14 @@ def register_object_types() -> list[ObjectType]:
 @hookimpl
 def register_template_dirs() -> list[str]:
     return [str(TEMPLATES)]
+
+
+@hookimpl
+def register_document_types() -> list[DocumentType]:
+    return [DocumentType(
+        code="gongmao_dust_notice", name="粉尘防爆专项检查告知书", number_code="应急粉告",
+        template="gongmao/doc_gongmao_dust_notice.html", sector="gongmao",
+        fields=(DocumentField("workshop", "涉粉作业场所"),
+                DocumentField("findings", "检查发现的情况", kind="textarea", max_length=2000),
+                DocumentField("reply_by", "书面回复日期", kind="date")),
+        description="工贸插件的示例文书：只有填写项和中性文字，不含法律条文。")]
