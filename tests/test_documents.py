@@ -286,3 +286,32 @@ def test_pages_issue_order_then_review_download_receive_and_verify(session, worl
     bad = anon.post(f"/documents/verify/{order.verify_code}", data={"sha256": "0" * 64})
     assert "不一致" in bad.get_data(as_text=True)
     assert anon.get("/documents/verify/NOSUCHCODE").status_code == 404
+
+
+def test_an_order_may_list_a_major_hazard_before_its_plan_but_review_needs_the_plan(session, world, insp2):
+    """R-E4/R-H3: an inspector orders a 重大事故隐患 rectified on the spot (the 指令书 is the 下达整改) before the
+    enterprise has its 治理方案; the enterprise cannot report it rectified (申请复查) until the plan is complete.
+    Without a 指令书, 下达整改 of a major hazard still needs the plan first."""
+    major = hazards.register_hazard(session, world.user(session, "xa_insp"), {
+        "enterprise_id": world.enterprises["E1"], "description": "重点监管危险化工工艺装置未实现自动化控制",
+        "category": "thing", "level": "major"})
+    other = hazards.register_hazard(session, world.user(session, "xa_insp"), {
+        "enterprise_id": world.enterprises["E1"], "description": "罐区紧急切断阀失效", "category": "thing",
+        "level": "major"})
+    assert major.level == other.level == "major"
+    with pytest.raises(Conflict, match="须先报告并制定治理方案"):
+        hazard_flow.perform(session, world.user(session, "xa_insp"), other.id, "assign", {
+            "version": other.version, "responsible_name": "王厂长", "deadline": date.today() + timedelta(days=30),
+            "deadline_kind": "calendar"})
+    deadline = date.today() + timedelta(days=30)
+    issue_order(session, world, insp2, [major], deadline=deadline)
+    assert (major.state, major.deadline) == (HazardState.RECTIFYING, deadline)
+    mgr = world.user(session, "ent1_mgr")
+    with pytest.raises(Conflict, match="须先报告治理方案，才能申请复查"):
+        hazard_flow.perform(session, mgr, major.id, "request_review", {"version": major.version, "comment": "已整改"})
+    assert major.state == HazardState.RECTIFYING
+    plan = {k: f"{label}：按方案落实" for k, label in hazard_flow.PLAN_FIELDS.items()}
+    hazard_flow.perform(session, mgr, major.id, "plan", {"version": major.version, "funds_amount": 50.0,
+                                                         "approved_by_name": "张主要", **plan})
+    hazard_flow.perform(session, mgr, major.id, "request_review", {"version": major.version, "comment": "已整改"})
+    assert major.state == HazardState.PENDING_REVIEW

@@ -103,3 +103,14 @@ def test_supervision_notice_one_page(ctx):
                      "厦门市翔安区应急管理局（印章）2026年3月5日", "NOTICE2345", "第1页共1页"]:
         assert expected in page, expected
     assert "安全生产行政执法文书" not in page  # not one of the 2016 enforcement set
+
+
+def test_order_names_items_sharing_a_deadline_together(ctx):
+    """One 责令 sentence per deadline, earliest first; items with the same deadline are named together."""
+    doc = order(4)
+    for p, deadline in zip(doc["problems"], ["2026-03-30", "2026-03-20", "2026-03-30", "2026-03-20"], strict=True):
+        p["deadline"] = deadline
+    (page,) = pages_of("pdf/doc_rectification_order.html", doc)
+    first = page.index("现责令你单位对上述第2、4项问题于2026年3月20日前整改完毕")
+    second = page.index("现责令你单位对上述第1、3项问题于2026年3月30日前整改完毕")
+    assert first < second and page.count("现责令你单位对上述第") == 2

@@ -317,7 +317,7 @@ def _build_order(session: Session, actor: Actor, data: dict[str, Any]) -> Docume
             hazard_flow.perform(session, actor, hazard.id, "assign", {
                 "version": item.get("version", hazard.version),
                 "responsible_name": enterprise.principal_name or enterprise.name,
-                "deadline": deadline, "deadline_kind": "calendar", "comment": "责令限期整改"}, on=on)
+                "deadline": deadline, "deadline_kind": "calendar", "comment": "责令限期整改"}, on=on, ordered=True)
         problems.append({"no": position, "hazard_id": hazard.id, "location": hazard.location or "",
                          "description": hazard.description, "deadline": deadline})
         links.append(DocumentHazard(hazard_id=hazard.id, position=position, deadline=deadline))

@@ -187,10 +187,14 @@ ACTIONS: dict[str, Action] = {a.code: a for a in [
 ACTION_LABELS = {"register": "登记", **{code: a.label for code, a in ACTIONS.items()}}
 
 
-def refusal(actor: Actor, hazard: Hazard, action: Action) -> Conflict | PermissionDenied | None:
+def refusal(actor: Actor, hazard: Hazard, action: Action, *, ordered: bool = False) -> Conflict | PermissionDenied | None:
     """Why ``actor`` may not do ``action`` on ``hazard`` now, as the exception to raise (Chinese message), or
     None when allowed: :class:`PermissionDenied` when it is about who asks, :class:`Conflict` when the hazard's
-    present state or level does not allow it."""
+    present state or level does not allow it.
+
+    ``ordered``: the 下达整改 is a 责令限期整改指令书 (core.services.documents). An inspector orders a 重大事故隐患
+    rectified on the spot, before the enterprise has written its 治理方案; the plan is then required before the
+    enterprise may report the rectification done (``request_review``), so no 重大隐患 reaches 复查 without one."""
     if not action.applies_to(hazard):
         return Conflict(f"“{action.label}”不适用于{'重大' if hazard.level == MAJOR else '该等级'}隐患")
     if hazard.state not in action.sources:
@@ -199,10 +203,14 @@ def refusal(actor: Actor, hazard: Hazard, action: Action) -> Conflict | Permissi
         if actor.has_role(Role.INSPECTOR) and not actor.has_role(Role.REGULATOR) and not _certified(actor):
             return PermissionDenied(f"您的执法证未登记或已过期（持证上岗），不能{action.label}")
         return PermissionDenied(f"只有{action.who_label}可以{action.label}")
-    if action.code == "assign" and hazard.level == MAJOR:
+    if action.code == "assign" and hazard.level == MAJOR and not ordered:
         missing = _missing_plan_fields(hazard)
         if missing:
             return Conflict("重大事故隐患须先报告并制定治理方案，尚缺：" + "、".join(missing))
+    if action.code == "request_review" and hazard.level == MAJOR:
+        missing = _missing_plan_fields(hazard)
+        if missing:
+            return Conflict("重大事故隐患须先报告治理方案，才能申请复查，尚缺：" + "、".join(missing))
     if action.code == "request_extension" and any(e.status == "pending" for e in hazard.extensions):
         return Conflict("已有待审批的延期申请")
     if action.code == "decide_extension" and not any(e.status == "pending" for e in hazard.extensions):
@@ -227,7 +235,7 @@ _missing_plan_fields = missing_plan_fields
 # --- applying ----------------------------------------------------------------------------------------------------
 
 def perform(session: Session, actor: Actor, hazard_id: int, code: str, data: dict[str, Any],
-            uploads: list[Upload] | None = None, on: date | None = None) -> Hazard:
+            uploads: list[Upload] | None = None, on: date | None = None, *, ordered: bool = False) -> Hazard:
     """Do action ``code`` on a hidden danger with loaded data (``data['version']`` = the version the actor saw).
 
     Raises :class:`NotFound` (missing or out of scope), :class:`PermissionDenied` (not this actor), 
@@ -235,13 +243,14 @@ def perform(session: Session, actor: Actor, hazard_id: int, code: str, data: dic
     :class:`ValidationFailed` (bad data, missing evidence). Nothing is changed when it raises: refusals come
     before any change, and after a lost race (the flush finds another version) the caller rolls the session back,
     as the API's and the web UI's error handlers do. Every step bumps the hazard's version.
+    ``ordered`` is for the documents service only (see :func:`refusal`); no HTTP route passes it.
     """
     action = ACTIONS.get(code)
     if action is None:
         raise ValidationFailed({"action": [f"未知操作 {code}"]})
     hazard = get_hazard(session, actor, hazard_id)
     check_version(hazard, data.get("version"), "该隐患")
-    refused = refusal(actor, hazard, action)
+    refused = refusal(actor, hazard, action, ordered=ordered)
     if refused is not None:
         raise refused
     if action.needs_evidence and not uploads:
