@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from core.app import create_app
 from core.extensions import db
 from core.models import Enterprise, User
+from core.plugins import plugins
 from core.services import enterprises, inspections, users
 from core.services.actors import SYSTEM
 from core.services.attachments import Upload
@@ -87,6 +88,11 @@ def test_a_failing_major_question_becomes_a_major_hazard_with_its_rule_item(sect
         hazard = made[f"{basic.code}/{major.code}"]
         assert (hazard.level, hazard.rule_item, hazard.classified_by, hazard.sector) == (
             "major", major.on_fail["rule"], sector, sector)
+        # The description is a statement fit for a 执法文书: the cited rule item's text, where, what was seen.
+        rule_text = plugins().rule_item(major.on_fail["rule"])[0].text
+        assert hazard.description == (f"{rule_text.rstrip('。')}（{basic.title} 第 {major.code} 条）。"
+                                      "现场情况：现场发现问题")
+        assert made[f"{basic.code}/{general.code}"].description.endswith("。现场情况：现场发现问题")
         assert made[f"{basic.code}/{general.code}"].level == "general"
         assert done.summary["hazards"]["major"] == 1
         db.session.rollback()

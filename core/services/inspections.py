@@ -516,6 +516,17 @@ def _codes(items: list[ItemView], limit: int = 12) -> str:
     return "、".join(codes[:limit]) + (f" 等 {len(codes)} 条" if len(codes) > limit else "")
 
 
+def hazard_description(iv: ItemView) -> str:
+    """The hidden danger a failing answer describes, as a statement that reads well in a 执法文书: the text of the
+    rule item the item cites when it is known (e.g. 「特种作业人员未持证上岗。」), else the checklist item that was
+    not met; then where it comes from and what the inspector saw."""
+    rule = iv.on_fail.get("rule")
+    text = next((t for ref, t, _ in iv.basis if ref == rule and t), None) if rule else None
+    where = f"{iv.checklist.title} 第 {iv.item.code} 条"
+    head = f"{text.rstrip('。')}（{where}）" if text else f"{where}不合格：{iv.item.question}"
+    return f"{head}。现场情况：{iv.answer.comment}" if iv.answer.comment else head
+
+
 def run_date(run: InspectionRun) -> date:
     started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=UTC)
     return started.astimezone(hazards.CHINA).date()
@@ -562,9 +573,7 @@ def complete_run(session: Session, actor: Actor, run_id: int, version: int | Non
     for iv in view.items:
         if not iv.failed or not iv.on_fail.get("hazard"):
             continue
-        description = f"{iv.item.question}（{iv.checklist.title} 第 {iv.item.code} 条不合格）"
-        if iv.answer.comment:
-            description += f"。情况：{iv.answer.comment}"
+        description = hazard_description(iv)
         hazard = hazards.register_hazard(session, actor, {
             "enterprise_id": run.enterprise_id, "description": description[:2000],
             "category": iv.on_fail.get("category") or "management", "level": iv.on_fail.get("level") or "general",
