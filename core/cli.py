@@ -133,9 +133,45 @@ def reminders_command(on) -> None:
     click.echo(f"  此前已发送（跳过）{report.already_sent} 条，无接收人 {report.unrouted} 项")
 
 
+@click.command("bench-data")
+@click.option("--enterprises", default=50_000, show_default=True, help="企业数")
+@click.option("--hazards", default=1_000_000, show_default=True, help="隐患数")
+@click.option("--risk-points", default=20_000, show_default=True, help="风险点数")
+@click.option("--inspections", default=30_000, show_default=True, help="检查记录数")
+@click.option("--documents", default=60_000, show_default=True, help="执法文书数（仅数据行，不生成 PDF）")
+@click.option("--seed", default=1, show_default=True, help="随机种子（相同种子、规模和基准日得到相同数据）")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="基准日（默认今天）")
+@click.option("--force", is_flag=True, help="数据库中已有数据时仍然追加生成")
+@with_appcontext
+def bench_data_command(enterprises, hazards, risk_points, inspections, documents, seed, today, force) -> None:
+    """Fill the database with a realistic city for the benchmark (R-N1; docs/performance.md)."""
+    from core.benchdata import BenchDataRefused, Sizes, generate
+    from core.extensions import db
+
+    sizes = Sizes(enterprises=enterprises, hazards=hazards, risk_points=risk_points, inspections=inspections,
+                  documents=documents)
+    click.echo(f"生成基准数据（种子 {seed}，{db.engine.dialect.name}）：")
+    try:
+        report = generate(db.session, sizes, seed=seed, today=today.date() if today else None, force=force,
+                          echo=click.echo)
+    except BenchDataRefused as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql" and not current_app.testing:
+        # Statistics for the planner and the visibility map for index-only scans, as autovacuum would leave them.
+        # (Not in tests: they run inside one rolled-back transaction, which a VACUUM would wait for.)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
+    counts = "，".join(f"{name} {n:,}" for name, n in report.counts.items())
+    click.echo(f"完成：{counts}")
+    click.echo(f"用时 {report.total_seconds:.1f} s（基准用户 bench_admin、bench_city、bench_reg1…6，"
+               f"密码见 core/benchdata.py BENCH_PASSWORD）")
+
+
 def register_commands(app: Flask) -> None:
     for command in (plugins_command, seed_demo_command, create_user_command, import_enterprises_command,
-                    reminders_command):
+                    reminders_command, bench_data_command):
         app.cli.add_command(command)
     from core.catalog.cli import catalog_group
 

@@ -2,12 +2,20 @@
 
 Each test measures the statements of the same request on little and on more data and asserts they are equal:
 a query per row (a lazy relationship in a template or a dump) makes the second count grow and the test fail.
+:func:`test_no_list_route_grows_with_page_size` walks every argument-less GET page and API route of the app, so a
+list added later is covered without touching this file.
 """
 
 from __future__ import annotations
 
-import pytest
+import re
+from datetime import date
 
+import pytest
+from flask import Flask
+
+from core.benchdata import Sizes, generate
+from core.models import Notification
 from core.services import hazard_flow, hazards
 from core.services.attachments import Upload
 
@@ -86,5 +94,67 @@ def test_hazard_export_queries_do_not_grow_with_rows(session, world, queries):
 
 def test_enterprise_list_page_queries_do_not_grow_with_rows(login, session, world, queries):
     client = login("city_reg")
+    # The first page shows an enterprise with a supervising agency too, so both pages load agencies (in bulk).
+    world.ent(session, "E4").supervising_agency_id = world.agencies["同安局"]
+    session.commit()
     small = _count(queries, lambda: client.get("/enterprises/?size=2"))
     assert _count(queries, lambda: client.get("/enterprises/?size=50")) == small
+
+
+# --- every list route -------------------------------------------------------------------------------------------------
+
+#: Argument-less GET routes that are not lists of rows (downloads, forms, probes, documentation).
+_NOT_LISTS = re.compile(r"export|template|\.(pdf|zip|xlsx|csv|svg|json)$|/login|/logout|/account|/healthz|/new$|"
+                        r"/create$|/import$|/batch|/verify|/start$|openapi|/static/")
+
+
+def list_routes(app: Flask) -> list[str]:
+    """Every GET route without URL arguments that shows rows (web pages and API lists)."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and not rule.arguments and not _NOT_LISTS.search(rule.rule):
+            out.append(rule.rule)
+    return sorted(set(out))
+
+
+def _bench_rows(session, world, sizes: Sizes, notifications: int) -> None:
+    """Rows for every list: the bench generator under the test city (厦门市) and notifications for city_reg."""
+    generate(session, sizes, seed=3, today=date(2026, 6, 30), force=True)
+    user_id = world.users["city_reg"]
+    start = session.query(Notification).count()
+    for i in range(notifications):
+        session.add(Notification(user_id=user_id, kind="reminder", title=f"整改期限提醒 {start + i}",
+                                 body="请按期整改", link="/hazards/", dedup_key=f"query-count-{start + i}"))
+    session.commit()
+
+
+def test_no_list_route_grows_with_page_size(app, session, world, login, api, queries):
+    """R-N1 (issue 8): for every list page and API list, the statements at page size 50 on a city with dozens of
+    rows per list equal those at page size 5 on a city with a handful: no query per row anywhere."""
+    routes = list_routes(app)
+    assert {"/hazards/", "/enterprises/", "/inspections/", "/documents/", "/risks/", "/notifications/",
+            "/api/v1/hazards", "/api/v1/enterprises", "/api/v1/inspections", "/api/v1/risk-points",
+            "/api/v1/notifications"} <= set(routes)
+    clients = {"web": login("city_reg"), "admin": login("admin"), "api": api("city_reg")}
+
+    def client_for(route: str):
+        if route.startswith("/api/"):
+            return clients["api"]
+        return clients["admin"] if route.startswith("/admin/") else clients["web"]
+
+    def count(route: str, size: int) -> int | None:
+        client = client_for(route)
+        url = f"{route}{'&' if '?' in route else '?'}size={size}"
+        if client.get(url).status_code != 200:  # not for this role (e.g. enterprise-only pages)
+            return None
+        return queries.of(lambda: client.get(url))
+
+    _bench_rows(session, world, Sizes(enterprises=4, hazards=8, risk_points=3, inspections=3, documents=3), 3)
+    small = {route: count(route, 5) for route in routes}
+    _bench_rows(session, world, Sizes(enterprises=70, hazards=400, risk_points=70, inspections=70, documents=70),
+                60)
+    large = {route: count(route, 50) for route in routes}
+    measured = [r for r in routes if small[r] is not None]
+    assert len(measured) >= 20, measured
+    grown = {r: (small[r], large[r]) for r in measured if large[r] != small[r]}
+    assert grown == {}, f"queries (size 5, few rows) → (size 50, many rows): {grown}"

@@ -68,6 +68,11 @@ class Hazard(VersionedMixin, TimestampMixin, Base):
         Index("ix_hazards_scope_path_id", "scope_path", "id", postgresql_ops={"scope_path": "varchar_pattern_ops"}),
         Index("ix_hazards_enterprise_id_id", "enterprise_id", "id"),
         Index("ix_hazards_state_deadline", "state", "deadline"),
+        # Capped counts of filtered lists as index-only scans; statistics by period (migration 0011, R-N1).
+        Index("ix_hazards_scope_path_state_level", "scope_path", "state", "level",
+              postgresql_ops={"scope_path": "varchar_pattern_ops"}),
+        Index("ix_hazards_found_at", "found_at"),
+        Index("ix_hazards_closed_at", "closed_at"),
         {"comment": "事故隐患"},
     )
 

@@ -66,7 +66,8 @@ def list_enterprises(
 ) -> Page[Enterprise]:
     """One keyset page of the enterprises the actor sees, newest first, with relations loaded in bulk."""
     stmt = enterprise_query(session, actor, filters).options(
-        selectinload(Enterprise.jurisdiction), selectinload(Enterprise.grid), selectinload(Enterprise.sectors)
+        selectinload(Enterprise.jurisdiction), selectinload(Enterprise.grid), selectinload(Enterprise.sectors),
+        selectinload(Enterprise.supervising_agency),
     )
     return keyset_page(session, stmt, Enterprise.id, after=after, size=size)
 

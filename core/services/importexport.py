@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,6 +27,7 @@ from core.services.actors import Actor
 from core.services.errors import ValidationFailed
 from core.services.permissions import require
 from core.services.scope import scope_of
+from core.services.xlsx import stream_xlsx
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
@@ -438,8 +438,8 @@ def _export_rows(session: Session, actor: Actor, filters: dict[str, Any]) -> Ite
 def export_enterprises(session: Session, actor: Actor, filters: dict[str, Any], fmt: str) -> tuple[Iterator[bytes], str]:
     """Stream the actor's (filtered) enterprises in the import format, so an export can be edited and re-imported.
 
-    CSV is produced row by row; XLSX is written by openpyxl's write-only mode to a temporary file and then
-    streamed from it, so memory stays flat however many rows there are.
+    Both formats are produced row by row while the response is sent (:func:`stream_table`), so memory stays
+    flat however many rows there are.
     """
     require(actor, "enterprise.export")
     headers = [c.header for c in COLUMNS]
@@ -451,9 +451,9 @@ def stream_table(session: Session, headers: list[str], make_rows: Callable[[Sess
                  fmt: str, sheet: str) -> tuple[Iterator[bytes], str]:
     """Stream rows as ``csv`` (UTF-8 with BOM so Excel reads the Chinese) or ``xlsx``; (chunks, mimetype).
 
-    CSV rows are produced while the response is sent, with the streaming context's own session; XLSX is
-    written by openpyxl's write-only mode to a temporary file first (the format needs the whole file) and then
-    streamed from it. Memory stays flat however many rows there are.
+    Rows are produced while the response is sent, with the streaming context's own session: CSV line by line,
+    XLSX by :func:`core.services.xlsx.stream_xlsx` (a ZIP written as it goes). Memory stays flat however many
+    rows there are.
     """
     if fmt == "csv":
         def generate() -> Iterator[bytes]:
@@ -476,18 +476,10 @@ def stream_table(session: Session, headers: list[str], make_rows: Callable[[Sess
 
         return generate(), CSV_MIME
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet)
-    ws.append(headers)
-    for row in make_rows(session):
-        ws.append(row)
-    tmp = tempfile.TemporaryFile()
-    wb.save(tmp)
-    tmp.seek(0)
-
     def stream() -> Iterator[bytes]:
-        with tmp:
-            while chunk := tmp.read(64 * 1024):
-                yield chunk
+        from core.extensions import db  # the streaming context's own session, as for CSV
+
+        # Written as it is sent (core.services.xlsx): openpyxl needed a temporary file and was ~30× slower (R-N1).
+        yield from stream_xlsx(headers, make_rows(db.session), sheet)
 
     return stream(), XLSX_MIME

@@ -262,6 +262,15 @@ def _measures(t: Any, period: Period, now: datetime | None, levels: list[str]) -
     ]
 
 
+def _may_count(t: Any, period: Period, now: datetime | None) -> ColumnElement[bool]:
+    """The hidden dangers any figure of ``period`` can count: found since its start, closed since its start, or
+    not closed. One found and closed before the start counts nowhere (a listing needs an open hazard), so this
+    filter changes no figure; it lets PostgreSQL read the period's rows through the found_at / closed_at indexes
+    instead of the whole five-year ledger (R-N1)."""
+    start, _, _ = period.bounds(now)
+    return or_(t.found_at >= start, t.closed_at >= start, t.closed_at.is_(None))
+
+
 def _counts_from(values: Any, levels: list[str]) -> Counts:
     v = [int(x or 0) for x in values]
     found, found_closed, major_found, major_closed, closed, late, open_, overdue, listed = v[:9]
@@ -346,7 +355,8 @@ def node_stats(session: Session, actor: Actor, period: Period, node_id: int | No
     # differ from the SELECT's), so the bucket is computed in a subquery and grouped outside.
     inner = (select(Hazard.id, Hazard.found_at, Hazard.closed_at, Hazard.deadline, Hazard.state, Hazard.level,
                     Hazard.rectified_at, bucket(Hazard.scope_path).label("bucket"))
-             .where(hazard_clause(actor), Hazard.scope_path.like(prefix + "%"), Hazard.found_at < cut)
+             .where(hazard_clause(actor), Hazard.scope_path.like(prefix + "%"), Hazard.found_at < cut,
+                    _may_count(Hazard, period, now))
              .subquery())
     by_bucket = {r[0]: _counts_from(r[1:], level_codes) for r in session.execute(
         select(inner.c.bucket, *_measures(inner.c, period, now, level_codes)).group_by(inner.c.bucket))}
@@ -393,7 +403,8 @@ def enterprise_stats(session: Session, actor: Actor, period: Period, node_id: in
     _, cut, _ = period.bounds(now)
     stmt = (select(Enterprise.id, Enterprise.name, *_measures(Hazard, period, now, level_codes))
             .select_from(Enterprise)
-            .outerjoin(Hazard, and_(Hazard.enterprise_id == Enterprise.id, Hazard.found_at < cut))
+            .outerjoin(Hazard, and_(Hazard.enterprise_id == Enterprise.id, Hazard.found_at < cut,
+                                    _may_count(Hazard, period, now)))
             .where(enterprise_clause(actor))
             .group_by(Enterprise.id, Enterprise.name))
     if enterprise_id is not None:
