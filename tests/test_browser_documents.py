@@ -67,8 +67,11 @@ def test_issue_order_on_phone_then_receive(doc_server, browser):  # noqa: F811 (
     context, page = new_page(browser, PHONE)
     log_in(page, base, "xa_insp")
     page.goto(base + "/documents/")
-    page.select_option("select[name=new_for]", str(e1))
+    page.fill(".doc-start input[name=q]", "测试E1")
     page.click(".doc-start button[type=submit]")
+    page.wait_for_url("**/documents/new?**")
+    assert_no_horizontal_overflow(page)
+    page.click("text=测试E1有限公司")
     page.wait_for_url(f"**/documents/order/new/{e1}")
     for box in page.query_selector_all("input[name=hazard_ids]"):
         box.check()

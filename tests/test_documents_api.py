@@ -196,3 +196,29 @@ def test_batch_as_one_merged_pdf_and_the_bound(session, world, insp2, login, mon
     monkeypatch.setitem(app.config, "DOCUMENT_BATCH_MAX", 2)
     refused = c.get(f"/documents/batch.pdf?enterprise_id={world.enterprises['E1']}", follow_redirects=True)
     assert "符合条件的文书超过 2 份，请缩小筛选范围后再批量下载" in refused.get_data(as_text=True)
+
+
+def test_the_document_list_page_pages_and_searches(session, world, insp2, login, app, monkeypatch):
+    """R-N1: the 执法文书 page shows one keyset page (not every document) and searches by number or enterprise
+    name instead of listing every enterprise in a drop-down; picking the enterprise for a new 指令书 is a search."""
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    docs = [documents.issue_order(session, world.user(session, "xa_insp"),
+                                  {**order_body(world, insp2, [hazard(session, world, f"问题{i}")]),
+                                   "deadline": date.today() + timedelta(days=9)})
+            for i in range(3)]
+    session.commit()
+    client = login("xa_reg")
+    first = client.get("/documents/").get_data(as_text=True)
+    assert docs[2].number in first and docs[1].number in first and docs[0].number not in first
+    assert "<select name=\"enterprise_id\"" not in first and "下一页" in first
+    second = client.get(f"/documents/?after={docs[1].id}").get_data(as_text=True)
+    assert docs[0].number in second and docs[2].number not in second
+    by_name = client.get("/documents/?q=测试E1").get_data(as_text=True)
+    assert docs[2].number in by_name
+    assert "没有执法文书" in client.get("/documents/?q=测试E4").get_data(as_text=True)
+    assert docs[0].number in client.get(f"/documents/?q={docs[0].number}").get_data(as_text=True)
+    chip = client.get(f"/documents/?enterprise_id={world.enterprises['E1']}").get_data(as_text=True)
+    assert "企业：<b>测试E1有限公司</b>" in chip
+    pick = client.get("/documents/new?q=测试E1").get_data(as_text=True)
+    assert f"/documents/order/new/{world.enterprises['E1']}" in pick and "测试E4" not in pick
+    assert login("ent1_mgr").get("/documents/new").status_code == 403

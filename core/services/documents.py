@@ -40,7 +40,7 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import EXCLUDE
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -643,7 +643,7 @@ def get_document(session: Session, actor: Actor, document_id: Any) -> Document:
 
 def _documents_stmt(actor: Actor, doc_type: str | None = None, enterprise_id: int | None = None,
                     date_from: date | None = None, date_to: date | None = None, inspector_id: int | None = None,
-                    hazard_id: int | None = None):
+                    hazard_id: int | None = None, q: str | None = None):
     require(actor, "document.view")
     scope = scope_of(actor)
     # Lists show each document's enterprise and agency: loaded in bulk, not one query per row (R-N1).
@@ -664,22 +664,27 @@ def _documents_stmt(actor: Actor, doc_type: str | None = None, enterprise_id: in
     if hazard_id:
         stmt = stmt.where(exists().where(DocumentHazard.document_id == Document.id,
                                          DocumentHazard.hazard_id == hazard_id))
+    if q:
+        # 文书编号 or the enterprise's name: a search, because a city has tens of thousands of enterprises.
+        pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(or_(Document.number.like(pattern), exists().where(
+            Enterprise.id == Document.enterprise_id, Enterprise.name.like(pattern))))
     return stmt
 
 
 def list_documents(session: Session, actor: Actor, doc_type: str | None = None, enterprise_id: int | None = None,
                    date_from: date | None = None, date_to: date | None = None, inspector_id: int | None = None,
-                   hazard_id: int | None = None, limit: int = 500) -> list[Document]:
+                   hazard_id: int | None = None, q: str | None = None, limit: int = 500) -> list[Document]:
     """Documents in the actor's scope (enterprise users: addressed to them), newest first, filtered (type,
-    enterprise, date range, a signing inspector, a hazard they list)."""
-    stmt = _documents_stmt(actor, doc_type, enterprise_id, date_from, date_to, inspector_id, hazard_id)
+    enterprise, date range, a signing inspector, a hazard they list, ``q``: number or enterprise name)."""
+    stmt = _documents_stmt(actor, doc_type, enterprise_id, date_from, date_to, inspector_id, hazard_id, q)
     return list(session.scalars(stmt.order_by(Document.id.desc()).limit(limit)))
 
 
 def document_page(session: Session, actor: Actor, filters: dict[str, Any], after: int | None = None,
                   size: int = 20) -> Page:
     """One keyset page of :func:`list_documents` (``after``: the previous page's ``next_after``)."""
-    keys = ("doc_type", "enterprise_id", "date_from", "date_to", "inspector_id", "hazard_id")
+    keys = ("doc_type", "enterprise_id", "date_from", "date_to", "inspector_id", "hazard_id", "q")
     stmt = _documents_stmt(actor, **{k: filters.get(k) for k in keys})
     return keyset_page(session, stmt, Document.id, after=after, size=size)
 

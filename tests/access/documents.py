@@ -99,6 +99,7 @@ def one(endpoint_args: str = "document_id", allowed_e1=VIEWERS & SEES_E1, allowe
 
 EXPECTED = {
     "documents.index": [Case(allowed=VIEWERS)],
+    "documents.choose": [Case(allowed=ISSUERS)],
     "documents.batch": [Case(allowed=VIEWERS)],
     "documents.batch_pdf": [Case(allowed=VIEWERS)],
     "documents.notice_new": [

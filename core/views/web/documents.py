@@ -26,10 +26,9 @@ from core.schemas.document import (
     ReviewIn,
     TypedDocumentIn,
 )
-from core.services import documents
-from core.services.errors import ServiceError, ValidationFailed
-from core.services.permissions import can
-from core.services.scope import enterprise_clause
+from core.services import documents, enterprises
+from core.services.errors import NotFound, ServiceError, ValidationFailed
+from core.services.permissions import can, require
 from core.views.web import nav
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -99,9 +98,15 @@ def _done(result):
     return redirect(url_for(".detail", document_id=result.id))
 
 
-def _enterprises() -> list[Enterprise]:
-    return [] if current_user.enterprise_id else list(db.session.scalars(
-        select(Enterprise).where(enterprise_clause(current_user)).order_by(Enterprise.name).limit(500)))
+def _enterprise(enterprise_id: int | None) -> Enterprise | None:
+    """The enterprise a list is filtered by, when the user may see it (shown as a chip, not a <select>: a city
+    has tens of thousands of enterprises)."""
+    if not enterprise_id or current_user.enterprise_id:
+        return None
+    try:
+        return enterprises.get_enterprise(db.session, current_user, enterprise_id)
+    except NotFound:
+        return None
 
 
 def _inspectors() -> list[User]:
@@ -114,18 +119,27 @@ def _inspectors() -> list[User]:
 @bp.get("/")
 @login_required
 def index():
-    new_for = request.args.get("new_for", type=int)
-    if new_for:
-        doc_type = request.args.get("new_type") or documents.ORDER
-        if doc_type == documents.ORDER:
-            return redirect(url_for(".order_new", enterprise_id=new_for))
-        return redirect(url_for(".typed_new", doc_type=doc_type, enterprise_id=new_for))
     filters = _filters()
-    docs = documents.list_documents(db.session, current_user, **filters)
-    args = {k: v for k, v in request.args.items() if v}
-    return render_template("documents/list.html", docs=docs, filters=filters, args=args, enterprises=_enterprises(),
-                           inspectors=_inspectors(), types=documents.document_types(),
-                           plugin_types=documents.plugin_types(), batch_max=current_app.config["DOCUMENT_BATCH_MAX"])
+    page = documents.document_page(db.session, current_user, filters, after=request.args.get("after", type=int),
+                                   size=current_app.config["PAGE_SIZE"])
+    args = {k: v for k, v in request.args.items() if v and k != "after"}
+    return render_template("documents/list.html", page=page, filters=filters, args=args,
+                           enterprise=_enterprise(filters.get("enterprise_id")), inspectors=_inspectors(),
+                           without_enterprise={k: v for k, v in args.items() if k != "enterprise_id"},
+                           types=documents.document_types(), plugin_types=documents.plugin_types(),
+                           batch_max=current_app.config["DOCUMENT_BATCH_MAX"])
+
+
+@bp.get("/new")
+@login_required
+def choose():
+    """Pick the enterprise a new document is for: a name search over the enterprises in scope (20 at a time)."""
+    require(current_user, "document.issue")
+    q = (request.args.get("q") or "").strip()[:100]
+    doc_type = request.args.get("new_type") or documents.ORDER
+    page = enterprises.list_enterprises(db.session, current_user, {"q": q} if q else {}, size=20)
+    return render_template("documents/choose.html", page=page, q=q, doc_type=doc_type,
+                           plugin_types=documents.plugin_types())
 
 
 @bp.get("/batch.zip")
