@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask_migrate import upgrade
@@ -26,22 +29,44 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    url = "sqlite:///" + str(tmp_path_factory.mktemp("live") / "live.db")
-    app = create_app(base_config(url, WTF_CSRF_ENABLED=True,
-                                 UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads"))))
+@contextmanager
+def serve_world(tmp: Path, setup: Callable[[Any, factories.World], Any] | None = None,
+                plugins: list[str] | None = None, **config: Any) -> Iterator[tuple[str, Any, Any]]:
+    """Serve the app on a free local port over its own migrated SQLite database in ``tmp`` holding the test world,
+    with CSRF on and uploads under ``tmp``, as users get it; yields (base URL, app, what ``setup`` returned).
+
+    ``setup(session, world)`` adds what a module needs before serving (committed after it). ``plugins``: run these
+    real plugins (instead of none) with an instance folder in ``tmp``; ``config`` overrides settings."""
+    if plugins is not None:
+        config["ENABLED_PLUGINS"] = plugins
+    with pytest.MonkeyPatch.context() as mp:
+        if plugins is not None:
+            mp.delenv("ANJIAN_ENABLED_PLUGINS", raising=False)
+            mp.setenv("ANJIAN_INSTANCE_PATH", str(tmp / "instance"))
+        app = create_app(base_config("sqlite:///" + str(tmp / "live.db"), WTF_CSRF_ENABLED=True,
+                                     UPLOAD_FOLDER=str(tmp / "uploads"), **config))
     with app.app_context():
         upgrade()
-        factories.build_world(db.session)
+        world = factories.build_world(db.session)
+        extra = setup(db.session, world) if setup else None
         db.session.commit()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app, extra
+    finally:
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    with serve_world(tmp_path_factory.mktemp("live")) as (base, _, _):
+        yield base
 
 
 @pytest.fixture(scope="module")

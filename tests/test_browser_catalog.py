@@ -6,38 +6,27 @@ The live server gets the fake sector's catalog stored (``sync_catalog``). Screen
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from core.app import create_app
-from core.extensions import db
 from core.services.catalog import sync_catalog
-from tests import factories
-from tests.browser import DESKTOP, PHONE, SHOTS, assert_no_horizontal_overflow, browser, log_in, new_page  # noqa: F401
-from tests.conftest import base_config
+from tests.browser import (  # noqa: F401 (fixtures)
+    DESKTOP,
+    PHONE,
+    SHOTS,
+    assert_no_horizontal_overflow,
+    browser,
+    log_in,
+    new_page,
+    serve_world,
+)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def catalog_server(tmp_path_factory):
-    url = "sqlite:///" + str(tmp_path_factory.mktemp("live") / "live.db")
-    app = create_app(base_config(url, WTF_CSRF_ENABLED=True, UPLOAD_FOLDER=str(tmp_path_factory.mktemp("up"))))
-    with app.app_context():
-        upgrade()
-        factories.build_world(db.session)
-        sync_catalog(db.session)
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serve_world(tmp_path_factory.mktemp("live"), lambda session, world: sync_catalog(session)) as (base, _, _):
+        yield base
 
 
 @pytest.mark.parametrize("viewport, tag", [(PHONE, "phone"), (DESKTOP, "desktop")])

@@ -4,17 +4,11 @@ receipt. Screenshots in ``artifacts/screenshots/documents-*.png``."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from core.app import create_app
-from core.extensions import db
-from core.services import hazards, users
-from core.services.actors import SYSTEM
+from core.services import hazards
 from tests import factories
 from tests.browser import (  # noqa: F401 (fixtures)
     DESKTOP,
@@ -24,40 +18,27 @@ from tests.browser import (  # noqa: F401 (fixtures)
     browser,
     log_in,
     new_page,
+    serve_world,
 )
-from tests.conftest import base_config
+from tests.test_field_helpers import make_insp2
 
 pytestmark = pytest.mark.browser
 
 
+def _documents_world(session, world) -> int:
+    """A second certified inspector of 翔安局 and two registered hazards of 测试E1; returns 测试E1's id."""
+    make_insp2(session, world, password=factories.PASSWORD)
+    insp = world.user(session, "xa_insp")
+    for text, where in (("液氨储罐区可燃气体报警器失效", "储罐区"), ("消防通道被货物堵塞", "二号仓库")):
+        hazards.register_hazard(session, insp, {"enterprise_id": world.enterprises["E1"], "description": text,
+                                                "location": where, "category": "thing"})
+    return world.enterprises["E1"]
+
+
 @pytest.fixture(scope="module")
 def doc_server(tmp_path_factory):
-    """The test world plus a second certified inspector of 翔安局 and two registered hazards of 测试E1."""
-    tmp = tmp_path_factory.mktemp("live-docs")
-    app = create_app(base_config("sqlite:///" + str(tmp / "live.db"), WTF_CSRF_ENABLED=True,
-                                 UPLOAD_FOLDER=str(tmp / "uploads")))
-    with app.app_context():
-        upgrade()
-        world = factories.build_world(db.session)
-        users.save_user(db.session, SYSTEM, {
-            "username": "xa_insp2", "display_name": "李执法", "password": factories.PASSWORD, "roles": ["inspector"],
-            "jurisdiction_id": world.nodes["翔安区"], "agency_id": world.agencies["翔安局"],
-            "cert_number": "XA-003", "cert_valid_until": date.today() + timedelta(days=365)})
-        insp = world.user(db.session, "xa_insp")
-        for text, where in (("液氨储罐区可燃气体报警器失效", "储罐区"), ("消防通道被货物堵塞", "二号仓库")):
-            hazards.register_hazard(db.session, insp, {"enterprise_id": world.enterprises["E1"], "description": text,
-                                                       "location": where, "category": "thing"})
-        db.session.commit()
-        e1 = world.enterprises["E1"]
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", e1
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
+    with serve_world(tmp_path_factory.mktemp("live-docs"), _documents_world) as (base, _, e1):
+        yield base, e1
 
 
 def test_issue_order_on_phone_then_receive(doc_server, browser):  # noqa: F811 (fixture)

@@ -5,18 +5,12 @@ Screenshots in ``artifacts/screenshots/documents-*.png``."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from core.app import create_app
 from core.config import DefaultConfig
-from core.extensions import db
-from core.services import hazard_flow, hazards, users
-from core.services.actors import SYSTEM
+from core.services import hazard_flow, hazards
 from tests import factories
 from tests.browser import (  # noqa: F401 (fixtures)
     DESKTOP,
@@ -26,48 +20,36 @@ from tests.browser import (  # noqa: F401 (fixtures)
     browser,
     log_in,
     new_page,
+    serve_world,
 )
-from tests.conftest import base_config
+from tests.test_field_helpers import make_insp2
 
 pytestmark = pytest.mark.browser
 
 
+def _review_world(session, world) -> dict[str, int]:
+    """A second certified inspector, a 重大 hazard of 测试E1 listed by 翔安局, a registered one."""
+    make_insp2(session, world, password=factories.PASSWORD)
+    reg = world.user(session, "xa_reg")
+    major = hazards.register_hazard(session, reg, {
+        "enterprise_id": world.enterprises["E1"], "description": "液氨储罐区未设置紧急切断装置，一旦泄漏无法及时切断",
+        "location": "液氨储罐区", "category": "thing", "level": "major"})
+    hazard_flow.perform(session, reg, major.id, "list", {
+        "version": major.version, "level": "county", "due_date": date.today() + timedelta(days=60),
+        "leader_name": "林副局长", "requirements": "每周五前书面报送整改进展，整改完成后申请验收"})
+    hazards.register_hazard(session, world.user(session, "xa_insp"), {
+        "enterprise_id": world.enterprises["E1"], "description": "配电室未配备绝缘垫", "location": "配电室",
+        "category": "thing"})
+    return {"major": major.id, "e1": world.enterprises["E1"]}
+
+
 @pytest.fixture(scope="module")
 def review_server(tmp_path_factory):
-    """The test world, a second certified inspector, a 重大 hazard of 测试E1 listed by 翔安局, a registered one."""
-    tmp = tmp_path_factory.mktemp("live-doc-review")
+    """The 指令书 type needs 法制审核 here (DOCUMENT_TYPES override)."""
     types = {k: dict(v) for k, v in DefaultConfig.DOCUMENT_TYPES.items()}
     types["rectification_order"]["legal_review"] = True
-    app = create_app(base_config("sqlite:///" + str(tmp / "live.db"), WTF_CSRF_ENABLED=True,
-                                 UPLOAD_FOLDER=str(tmp / "uploads"), DOCUMENT_TYPES=types))
-    with app.app_context():
-        upgrade()
-        world = factories.build_world(db.session)
-        users.save_user(db.session, SYSTEM, {
-            "username": "xa_insp2", "display_name": "李执法", "password": factories.PASSWORD, "roles": ["inspector"],
-            "jurisdiction_id": world.nodes["翔安区"], "agency_id": world.agencies["翔安局"],
-            "cert_number": "XA-003", "cert_valid_until": date.today() + timedelta(days=365)})
-        reg = world.user(db.session, "xa_reg")
-        major = hazards.register_hazard(db.session, reg, {
-            "enterprise_id": world.enterprises["E1"], "description": "液氨储罐区未设置紧急切断装置，一旦泄漏无法及时切断",
-            "location": "液氨储罐区", "category": "thing", "level": "major"})
-        hazard_flow.perform(db.session, reg, major.id, "list", {
-            "version": major.version, "level": "county", "due_date": date.today() + timedelta(days=60),
-            "leader_name": "林副局长", "requirements": "每周五前书面报送整改进展，整改完成后申请验收"})
-        hazards.register_hazard(db.session, world.user(db.session, "xa_insp"), {
-            "enterprise_id": world.enterprises["E1"], "description": "配电室未配备绝缘垫", "location": "配电室",
-            "category": "thing"})
-        db.session.commit()
-        ids = {"major": major.id, "e1": world.enterprises["E1"]}
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", ids
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
+    with serve_world(tmp_path_factory.mktemp("live-doc-review"), _review_world, DOCUMENT_TYPES=types) as (base, _, ids):
+        yield base, ids
 
 
 def test_notice_from_hazard_page_on_phone(review_server, browser):  # noqa: F811 (fixture)

@@ -8,14 +8,9 @@ Screenshots in ``artifacts/screenshots/inspection-*.png``.
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from core.app import create_app
-from core.extensions import db
 from core.services import enterprises, users
 from core.services.actors import SYSTEM
 from core.services.catalog import sync_catalog
@@ -28,8 +23,8 @@ from tests.browser import (  # noqa: F401 (fixtures)
     browser,
     log_in,
     new_page,
+    serve_world,
 )
-from tests.conftest import base_config
 from tests.test_browser_hazards import photo
 
 pytestmark = pytest.mark.browser
@@ -38,37 +33,23 @@ R121 = "hazchem-2017-121"
 FAIL = ("1.5", "3.1")
 
 
+def _hazchem_world(session, world) -> None:
+    """The catalog synced and a hazchem enterprise (测试化工有限公司, 新店1网格) whose safety manager is ``hz_mgr``."""
+    sync_catalog(session)
+    ent = enterprises.create_enterprise(session, SYSTEM, {
+        "name": "测试化工有限公司", "uscc": factories.uscc(77), "jurisdiction_id": world.nodes["新店街道"],
+        "grid_id": world.nodes["新店1网格"], "sectors": [{"sector": "hazchem", "activities": ["生产", "储存"],
+                                                         "data": {}}]})
+    users.save_user(session, SYSTEM, {"username": "hz_mgr", "display_name": "化工安全员",
+                                      "password": factories.PASSWORD, "roles": ["enterprise_manager"],
+                                      "enterprise_id": ent.id})
+
+
 @pytest.fixture(scope="module")
 def hazchem_server(tmp_path_factory):
-    """Like :func:`tests.browser.live_server`, with the real hazchem plugin, the catalog synced and a hazchem
-    enterprise (测试化工有限公司, 新店1网格) whose safety manager is ``hz_mgr``."""
-    tmp = tmp_path_factory.mktemp("live-hz")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("ANJIAN_ENABLED_PLUGINS", raising=False)
-        mp.setenv("ANJIAN_INSTANCE_PATH", str(tmp / "instance"))
-        app = create_app(base_config("sqlite:///" + str(tmp / "live.db"), WTF_CSRF_ENABLED=True,
-                                     ENABLED_PLUGINS=["hazchem"], UPLOAD_FOLDER=str(tmp / "uploads")))
-    with app.app_context():
-        upgrade()
-        world = factories.build_world(db.session)
-        sync_catalog(db.session)
-        ent = enterprises.create_enterprise(db.session, SYSTEM, {
-            "name": "测试化工有限公司", "uscc": factories.uscc(77), "jurisdiction_id": world.nodes["新店街道"],
-            "grid_id": world.nodes["新店1网格"], "sectors": [{"sector": "hazchem", "activities": ["生产", "储存"],
-                                                             "data": {}}]})
-        users.save_user(db.session, SYSTEM, {"username": "hz_mgr", "display_name": "化工安全员",
-                                             "password": factories.PASSWORD, "roles": ["enterprise_manager"],
-                                             "enterprise_id": ent.id})
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
+    """Like :func:`tests.browser.live_server`, with the real hazchem plugin."""
+    with serve_world(tmp_path_factory.mktemp("live-hz"), _hazchem_world, plugins=["hazchem"]) as (base, _, _):
+        yield base
 
 
 def _items(page) -> list[dict]:

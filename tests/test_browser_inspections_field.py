@@ -9,15 +9,10 @@ Screenshots in ``artifacts/screenshots/field-*.png``.
 from __future__ import annotations
 
 import re
-import threading
-from datetime import date, timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from core.app import create_app
 from core.extensions import db
 from core.models import (
     Document,
@@ -27,8 +22,6 @@ from core.models import (
     InspectionRun,
     InspectionSignature,
 )
-from core.services import users
-from core.services.actors import SYSTEM
 from tests import factories
 from tests.browser import (  # noqa: F401 (fixtures)
     DESKTOP,
@@ -37,8 +30,9 @@ from tests.browser import (  # noqa: F401 (fixtures)
     assert_no_horizontal_overflow,
     browser,
     log_in,
+    serve_world,
 )
-from tests.conftest import base_config
+from tests.test_field_helpers import make_insp2
 
 pytestmark = pytest.mark.browser
 HERE = {"latitude": 24.61234, "longitude": 118.24567, "accuracy": 15}
@@ -48,26 +42,11 @@ HERE = {"latitude": 24.61234, "longitude": 118.24567, "accuracy": 15}
 def field_server(tmp_path_factory):
     """The live app (fake sector) with a second certified 翔安局 inspector ``xa_insp2`` (李执法); yields the base
     URL and the app (to look at what reached the server)."""
-    tmp = tmp_path_factory.mktemp("live-field")
-    app = create_app(base_config("sqlite:///" + str(tmp / "live.db"), WTF_CSRF_ENABLED=True,
-                                 UPLOAD_FOLDER=str(tmp / "uploads")))
-    with app.app_context():
-        upgrade()
-        world = factories.build_world(db.session)
-        users.save_user(db.session, SYSTEM, {
-            "username": "xa_insp2", "display_name": "李执法", "password": factories.PASSWORD, "roles": ["inspector"],
-            "jurisdiction_id": world.nodes["翔安区"], "agency_id": world.agencies["翔安局"], "cert_number": "XA-003",
-            "cert_valid_until": date.today() + timedelta(days=365)})
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
+    def second_inspector(session, world):
+        make_insp2(session, world, password=factories.PASSWORD)
+
+    with serve_world(tmp_path_factory.mktemp("live-field"), second_inspector) as (base, app, _):
+        yield base, app
 
 
 def _server(app, fn):

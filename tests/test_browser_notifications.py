@@ -6,19 +6,13 @@ run of the reminders job, so that the pages show what users get on a real mornin
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from core.app import create_app
-from core.extensions import db
 from core.models import Hazard, HazardSupervision
 from core.services.hazards import today
 from core.services.reminders import run_reminders
-from tests import factories
 from tests.browser import (  # noqa: F401 (fixtures)
     DESKTOP,
     PHONE,
@@ -27,42 +21,34 @@ from tests.browser import (  # noqa: F401 (fixtures)
     browser,
     log_in,
     new_page,
+    serve_world,
 )
-from tests.conftest import base_config
 
 pytestmark = pytest.mark.browser
 
 
+def _notices_world(session, world) -> None:
+    """Three rectifying hazards of E1 due in 3 days / 1 and 7 days overdue (one listed), and the reminders run."""
+    on = today()
+    for key, days, text in (("E1", 3, "二号车间配电箱未接地，箱门未上锁，周边堆放可燃包装材料"),
+                            ("E1", -1, "消防通道被成品货架占用"),
+                            ("E1", -7, "可燃气体报警器未定期检定")):
+        ent = world.ent(session, key)
+        h = Hazard(enterprise_id=ent.id, scope_path=ent.scope_path, description=text, category="thing",
+                   level="general", source="self_check", found_by_name="张三", state="rectifying",
+                   found_at=datetime.now(UTC), deadline=on + timedelta(days=days), deadline_kind="calendar")
+        session.add(h)
+        session.flush()
+        if days == 3:
+            session.add(HazardSupervision(hazard_id=h.id, level="county", agency_id=world.agencies["翔安局"],
+                                          due_date=on + timedelta(days=1), leader_name="张局长"))
+    run_reminders(session, on)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    url = "sqlite:///" + str(tmp_path_factory.mktemp("live") / "live.db")
-    app = create_app(base_config(url, WTF_CSRF_ENABLED=True, UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads"))))
-    with app.app_context():
-        upgrade()
-        world = factories.build_world(db.session)
-        on = today()
-        for key, days, text in (("E1", 3, "二号车间配电箱未接地，箱门未上锁，周边堆放可燃包装材料"),
-                                ("E1", -1, "消防通道被成品货架占用"),
-                                ("E1", -7, "可燃气体报警器未定期检定")):
-            ent = world.ent(db.session, key)
-            h = Hazard(enterprise_id=ent.id, scope_path=ent.scope_path, description=text, category="thing",
-                       level="general", source="self_check", found_by_name="张三", state="rectifying",
-                       found_at=datetime.now(UTC), deadline=on + timedelta(days=days),
-                       deadline_kind="calendar")
-            db.session.add(h)
-            db.session.flush()
-            if days == 3:
-                db.session.add(HazardSupervision(hazard_id=h.id, level="county", agency_id=world.agencies["翔安局"],
-                                                 due_date=on + timedelta(days=1), leader_name="张局长"))
-        run_reminders(db.session, on)
-        db.session.commit()
-        db.session.remove()
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with serve_world(tmp_path_factory.mktemp("live"), _notices_world) as (base, _, _):
+        yield base
 
 
 # Two users of E1 with the same notices: each width starts from an unread inbox.

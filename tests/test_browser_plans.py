@@ -4,15 +4,10 @@ desktop the regulator makes the annual plan and a campaign. Screenshots in ``art
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from core.app import create_app
-from core.extensions import db
 from core.services import enterprises, users
 from core.services.actors import SYSTEM
 from tests import factories
@@ -24,41 +19,30 @@ from tests.browser import (  # noqa: F401 (fixtures)
     browser,
     log_in,
     new_page,
+    serve_world,
 )
-from tests.conftest import base_config
 
 pytestmark = pytest.mark.browser
 
 
+def _plans_world(session, world) -> None:
+    """Two certified 翔安局 inspectors and twelve more 翔安区 enterprises."""
+    for k, name in enumerate(("李执法", "王执法")):
+        users.save_user(session, SYSTEM, {
+            "username": f"xa_c{k}", "display_name": name, "password": factories.PASSWORD, "roles": ["inspector"],
+            "jurisdiction_id": world.nodes["翔安区"], "agency_id": world.agencies["翔安局"],
+            "cert_number": f"35021300{k + 3:03d}", "cert_valid_until": date.today() + timedelta(days=365)})
+    for k in range(12):
+        enterprises.create_enterprise(session, SYSTEM, {
+            "name": f"厦门翔安{'鑫华恒海嘉宏盛联瑞腾金信'[k]}精细化工股份有限公司", "uscc": factories.uscc(800 + k),
+            "jurisdiction_id": world.nodes["马巷街道"], "grid_id": world.nodes["马巷1网格"],
+            "is_high_risk": k % 3 == 0, "is_above_scale": k % 2 == 0})
+
+
 @pytest.fixture(scope="module")
 def plan_server(tmp_path_factory):
-    """The test world plus two certified 翔安局 inspectors and twelve more 翔安区 enterprises."""
-    tmp = tmp_path_factory.mktemp("live-plans")
-    app = create_app(base_config("sqlite:///" + str(tmp / "live.db"), WTF_CSRF_ENABLED=True,
-                                 UPLOAD_FOLDER=str(tmp / "uploads")))
-    with app.app_context():
-        upgrade()
-        world = factories.build_world(db.session)
-        for k, name in enumerate(("李执法", "王执法")):
-            users.save_user(db.session, SYSTEM, {
-                "username": f"xa_c{k}", "display_name": name, "password": factories.PASSWORD, "roles": ["inspector"],
-                "jurisdiction_id": world.nodes["翔安区"], "agency_id": world.agencies["翔安局"],
-                "cert_number": f"35021300{k + 3:03d}", "cert_valid_until": date.today() + timedelta(days=365)})
-        for k in range(12):
-            enterprises.create_enterprise(db.session, SYSTEM, {
-                "name": f"厦门翔安{'鑫华恒海嘉宏盛联瑞腾金信'[k]}精细化工股份有限公司", "uscc": factories.uscc(800 + k),
-                "jurisdiction_id": world.nodes["马巷街道"], "grid_id": world.nodes["马巷1网格"],
-                "is_high_risk": k % 3 == 0, "is_above_scale": k % 2 == 0})
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
+    with serve_world(tmp_path_factory.mktemp("live-plans"), _plans_world) as (base, _, _):
+        yield base
 
 
 def test_draw_on_a_phone_and_public_page(plan_server, browser):  # noqa: F811 (fixture)

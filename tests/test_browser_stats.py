@@ -6,48 +6,41 @@ Screenshots: ``artifacts/screenshots/stats-*.png``.
 
 from __future__ import annotations
 
-import threading
+from datetime import date
 
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from core.app import create_app
-from core.extensions import db
-from tests import factories
-from tests.browser import DESKTOP, PHONE, SHOTS, assert_no_horizontal_overflow, browser, log_in, new_page  # noqa: F401
-from tests.conftest import base_config
+from tests.browser import (  # noqa: F401 (fixtures)
+    DESKTOP,
+    PHONE,
+    SHOTS,
+    assert_no_horizontal_overflow,
+    browser,
+    log_in,
+    new_page,
+    serve_world,
+)
 
 pytestmark = pytest.mark.browser
+
+
+def _stats_world(s, w) -> None:
+    """The statistics fixture's hidden dangers (tests/test_stats.py)."""
+    from tests.test_stats import cn, put
+
+    put(s, w, "E1", "general", cn(2025, 1, 10), date(2025, 1, 20), cn(2025, 1, 18, 10))
+    put(s, w, "E1", "general", cn(2025, 2, 1), date(2025, 2, 10), cn(2025, 2, 15, 10))
+    put(s, w, "E1", "major", cn(2025, 3, 5), date(2025, 4, 30), cn(2025, 4, 20, 10),
+        listed=("county", cn(2025, 3, 10)))
+    put(s, w, "E1", "general", cn(2025, 3, 20), date(2025, 3, 25))
+    put(s, w, "E4", "major", cn(2025, 1, 15), date(2025, 2, 15), listed=("city", cn(2025, 2, 1)))
 
 
 @pytest.fixture(scope="module")
 def stats_server(tmp_path_factory):
     """Like ``tests.browser.live_server``, with the statistics fixture's hidden dangers in the database."""
-    from datetime import date
-
-    from tests.test_stats import cn, put
-
-    url = "sqlite:///" + str(tmp_path_factory.mktemp("live") / "live.db")
-    app = create_app(base_config(url, WTF_CSRF_ENABLED=True, UPLOAD_FOLDER=str(tmp_path_factory.mktemp("up"))))
-    with app.app_context():
-        upgrade()
-        w = factories.build_world(db.session)
-        s = db.session
-        put(s, w, "E1", "general", cn(2025, 1, 10), date(2025, 1, 20), cn(2025, 1, 18, 10))
-        put(s, w, "E1", "general", cn(2025, 2, 1), date(2025, 2, 10), cn(2025, 2, 15, 10))
-        put(s, w, "E1", "major", cn(2025, 3, 5), date(2025, 4, 30), cn(2025, 4, 20, 10),
-            listed=("county", cn(2025, 3, 10)))
-        put(s, w, "E1", "general", cn(2025, 3, 20), date(2025, 3, 25))
-        put(s, w, "E4", "major", cn(2025, 1, 15), date(2025, 2, 15), listed=("city", cn(2025, 2, 1)))
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serve_world(tmp_path_factory.mktemp("live"), _stats_world) as (base, _, _):
+        yield base
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
