@@ -4,6 +4,7 @@ publish) and 专项行动 with their progress; plus the public page of a publish
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -46,6 +47,18 @@ def _int(value: str | None) -> int | None:
 def _conflict(exc: Conflict, endpoint: str, **args: Any):
     db.session.rollback()
     flash(exc.message, "error")
+    return redirect(url_for(endpoint, **args))
+
+
+def _step(service: Callable[..., Any], done: str, endpoint: str, object_id: int, **args: Any):
+    """A button that changes one versioned object (approve, publish, void): the service with the version the page
+    showed, then back to the object's page with ``done`` or the conflict's message."""
+    try:
+        service(db.session, current_user, object_id, _int(request.form.get("version")))
+        db.session.commit()
+    except Conflict as exc:
+        return _conflict(exc, endpoint, **args)
+    flash(done, "success")
     return redirect(url_for(endpoint, **args))
 
 
@@ -143,13 +156,7 @@ def plan_edit(plan_id: int):
 @bp.post("/plans/<int:plan_id>/approve")
 @login_required
 def plan_approve(plan_id: int):
-    try:
-        plans.approve_plan(db.session, current_user, plan_id, _int(request.form.get("version")))
-        db.session.commit()
-    except Conflict as exc:
-        return _conflict(exc, ".plan_detail", plan_id=plan_id)
-    flash("计划已批准", "success")
-    return redirect(url_for(".plan_detail", plan_id=plan_id))
+    return _step(plans.approve_plan, "计划已批准", ".plan_detail", plan_id, plan_id=plan_id)
 
 
 # --- draws --------------------------------------------------------------------------------------------------------
@@ -233,25 +240,13 @@ def draw_inputs(draw_id: int):
 @bp.post("/plans/draws/<int:draw_id>/publish")
 @login_required
 def draw_publish(draw_id: int):
-    try:
-        plans.publish_draw(db.session, current_user, draw_id, _int(request.form.get("version")))
-        db.session.commit()
-    except Conflict as exc:
-        return _conflict(exc, ".draw_detail", draw_id=draw_id)
-    flash("名单已公布", "success")
-    return redirect(url_for(".draw_detail", draw_id=draw_id))
+    return _step(plans.publish_draw, "名单已公布", ".draw_detail", draw_id, draw_id=draw_id)
 
 
 @bp.post("/plans/draws/<int:draw_id>/void")
 @login_required
 def draw_void(draw_id: int):
-    try:
-        plans.void_draw(db.session, current_user, draw_id, _int(request.form.get("version")))
-        db.session.commit()
-    except Conflict as exc:
-        return _conflict(exc, ".draw_detail", draw_id=draw_id)
-    flash("该抽查已作废", "success")
-    return redirect(url_for(".draw_detail", draw_id=draw_id))
+    return _step(plans.void_draw, "该抽查已作废", ".draw_detail", draw_id, draw_id=draw_id)
 
 
 @bp.get("/public/draws/<token>")
