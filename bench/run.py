@@ -28,6 +28,7 @@ Prints a table and writes JSON to ``artifacts/bench/`` (``bench-<hazards>-<time>
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -186,11 +187,9 @@ class Server:
             cwd=ROOT, env=env)
         deadline = time.time() + 60
         while time.time() < deadline:
-            try:
+            with contextlib.suppress(OSError):  # not listening yet
                 if Client(self.port).get("/healthz")[0] == 200 and len(self.workers()) == workers:
                     return
-            except OSError:
-                pass
             time.sleep(0.3)
         self.stop()
         raise SystemExit("gunicorn did not start")
@@ -530,12 +529,10 @@ def table(result: dict[str, Any]) -> str:
 
 
 def _cpu_name() -> str:
-    try:
+    with contextlib.suppress(OSError):  # no /proc: fall back to what platform knows
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
     return platform.processor() or "?"
 
 

@@ -44,6 +44,7 @@ from sqlalchemy import JSON, Table, func, select, text
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc as stdnum_uscc
 
+from core.demo import USCC_ALPHABET
 from core.models import (
     Agency,
     AuditEntry,
@@ -66,7 +67,7 @@ from core.models import (
 )
 from core.services import audit, jurisdictions, users
 from core.services.actors import SYSTEM
-from core.services.documents import ORDER, REVIEW, type_config
+from core.services.documents import ORDER, REVIEW, VERIFY_ALPHABET, format_number, type_config
 from core.services.errors import ValidationFailed
 from core.services.hazards import CHINA
 
@@ -109,8 +110,6 @@ _HEADS = "鑫华恒翔海嘉宏盛联瑞腾金信达泰隆源兴丰安远明辉�
 _TAILS = "鑫华达通源盛泰远晟峰诚辉翔宇邦创"
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红斌海波辉鹏"
-_ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_VERIFY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 DESCRIPTIONS = {
     "hazchem": ["储罐区可燃气体报警器失效", "危化品仓库超量储存", "装卸区静电接地装置损坏", "动火作业未办理作业票",
                 "重大危险源监测数据未接入", "操作人员未持证上岗", "安全阀超期未校验", "防爆电气设备密封不良"],
@@ -307,14 +306,23 @@ def _person(rng: random.Random) -> str:
     return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(1 + (rng.random() < 0.6)))
 
 
+def _unique_code(rng: random.Random, taken: set[str]) -> str:
+    """A 10-character verification code like the issuing service's, not in ``taken`` (added to it)."""
+    code = "".join(rng.choice(VERIFY_ALPHABET) for _ in range(10))
+    while code in taken:
+        code = "".join(rng.choice(VERIFY_ALPHABET) for _ in range(10))
+    taken.add(code)
+    return code
+
+
 def _uscc(region: str, serial: int, rng: random.Random) -> str:
     body = "91" + region
     digits = []
     n = serial
     for _ in range(5):
-        n, r = divmod(n, len(_ORG_ALPHABET))
-        digits.append(_ORG_ALPHABET[r])
-    body += "".join(rng.choice(_ORG_ALPHABET) for _ in range(4)) + "".join(reversed(digits))
+        n, r = divmod(n, len(USCC_ALPHABET))
+        digits.append(USCC_ALPHABET[r])
+    body += "".join(rng.choice(USCC_ALPHABET) for _ in range(4)) + "".join(reversed(digits))
     return body + stdnum_uscc.calc_check_digit(body)
 
 
@@ -776,11 +784,8 @@ def _documents(session: Session, loader: Loader, rng: random.Random, n: int, ent
         key = (d["agency_id"], d["type"], d["on"].year)
         sequences[key] = seq = sequences.get(key, 0) + 1
         agency = agencies[d["agency_id"]]
-        number = f"（{agency.short_name}）{type_config(d['type'])['code']}〔{d['on'].year}〕{seq}号"
-        d["number"] = number
-        while (code := "".join(rng.choice(_VERIFY_ALPHABET) for _ in range(10))) in codes:
-            pass
-        codes.add(code)
+        d["number"] = number = format_number(agency, d["type"], d["on"].year, seq)
+        code = _unique_code(rng, codes)
         e = d["e"]
         data: dict[str, Any] = {
             "agency": {"name": agency.name, "people_government": agency.people_government or "",

@@ -28,7 +28,7 @@ DISTRICTS = {
     ("同安区", "350212"): ["大同街道", "祥平街道", "西柯街道", "五显镇", "洪塘镇"],
 }
 GRIDS_PER_TOWN = 2
-_ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 _NAME_HEADS = ["鑫", "华", "恒", "翔", "海", "嘉", "宏", "盛", "联", "瑞", "腾", "金", "信", "达", "泰", "隆", "源",
                "兴", "丰", "安", "远", "明", "辉", "弘", "东", "力", "新", "祥", "和", "正"]
@@ -68,7 +68,7 @@ class SeedResult:
 
 def make_uscc(rng: random.Random, region: str) -> str:
     """A well-formed 统一社会信用代码 (9 = 工商, 1 = 企业, region, 9-char body) with the right check digit."""
-    body = "91" + region + "".join(rng.choice(_ORG_ALPHABET) for _ in range(9))
+    body = "91" + region + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
     return body + stdnum_uscc.calc_check_digit(body)
 
 

@@ -77,7 +77,7 @@ ORDER = "rectification_order"
 REVIEW = "review_opinion"
 NOTICE = "supervision_notice"
 PASSED, FAILED = "passed", "failed"
-_VERIFY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
+VERIFY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
 _NO_SIGNERS = {NOTICE}  # core types issued by the agency without personal signatures
 #: The review being approved while its document is issued (so that the issue is not sent to review again).
 _APPROVING: ContextVar[LegalReview | None] = ContextVar("anjian_approving_legal_review", default=None)
@@ -141,7 +141,7 @@ def next_sequence(session: Session, agency_id: int, doc_type: str, year: int) ->
 
 
 def _verify_code() -> str:
-    return "".join(secrets.choice(_VERIFY_ALPHABET) for _ in range(10))
+    return "".join(secrets.choice(VERIFY_ALPHABET) for _ in range(10))
 
 
 # --- common parts -----------------------------------------------------------------------------------------------
