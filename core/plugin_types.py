@@ -55,6 +55,20 @@ class EnterpriseFieldSpec:
     example: dict[str, Any] | None = None
 
 
+def as_date(value: Any) -> date | None:
+    """A date from plugin data as stored in JSON: a ``date`` as is, an ISO string (``2026-03-01``, or the date part
+    of a timestamp), else None (empty, malformed or another type) — sector data is validated on save, but old rows
+    and rule sets are read back as they were written."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
 @dataclass(frozen=True)
 class DatedItem:
     """A dated duty in an enterprise's sector data (returned by ``dated_items``): a licence's or an

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, validates, validates_schema
 
-from core.plugin_types import DatedItem, EnterpriseFieldSpec
+from core.plugin_types import DatedItem, EnterpriseFieldSpec, as_date
 from core.schemas.base import BaseSchema, Bool, Date, Int, Str, in_range, length, one_of
 
 SECTOR = "fire"
@@ -78,16 +78,6 @@ def field_spec() -> EnterpriseFieldSpec:
     return EnterpriseFieldSpec(sector=SECTOR, schema=FireFields, template=TEMPLATE, **extra)
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
 
 def one_year_after(day: date) -> date:
     """The same day one year later (29 Feb → 28 Feb)."""
@@ -103,12 +93,12 @@ def dated_items(sector: str, data: dict[str, Any]) -> list[DatedItem]:
     if sector != SECTOR or not data:
         return []
     out = []
-    contract = _as_date(data.get("maintenance_contract_until"))
+    contract = as_date(data.get("maintenance_contract_until"))
     if contract is not None:
         company = data.get("maintenance_company")
         label = f"消防设施维护保养合同到期（{company}）" if company else "消防设施维护保养合同到期"
         out.append(DatedItem(label=label, due=contract, key="fire_maintenance_contract"))
-    tested = _as_date(data.get("last_facility_test_on"))
+    tested = as_date(data.get("last_facility_test_on"))
     if tested is not None:
         out.append(DatedItem(label=f"建筑消防设施年度全面检测（上次检测 {tested.isoformat()}）",
                              due=one_year_after(tested), key="fire_annual_test"))

@@ -6,12 +6,11 @@ validity date come together. Stored as the schema dumps it (dates as ISO strings
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError, validates_schema
 
-from core.plugin_types import DatedItem, EnterpriseFieldSpec
+from core.plugin_types import DatedItem, EnterpriseFieldSpec, as_date
 from core.schemas.base import BaseSchema, Date, List, Nested, Str, length, one_of
 
 SECTOR = "hazchem"
@@ -82,16 +81,6 @@ def field_spec() -> EnterpriseFieldSpec:
     return EnterpriseFieldSpec(sector=SECTOR, schema=HazchemFields, template=TEMPLATE, example=EXAMPLE)
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
 
 def dated_items(sector: str, data: dict[str, Any] | None) -> list[DatedItem]:
     """The licences' validity dates in one enterprise's hazchem data ([] for another sector's data)."""
@@ -99,7 +88,7 @@ def dated_items(sector: str, data: dict[str, Any] | None) -> list[DatedItem]:
         return []
     out = []
     for prefix, name in LICENCES:
-        due = _as_date(data.get(f"{prefix}_valid_until"))
+        due = as_date(data.get(f"{prefix}_valid_until"))
         if due is not None:
             number = data.get(f"{prefix}_no")
             label = f"{name}（{number}）有效期" if number else f"{name}有效期"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from core.plugin_types import Classification, Finding
+from core.plugin_types import Classification, Finding, as_date
 
 SECTOR = "roadtransport"
 _FULL_WIDTH = str.maketrans({"（": "(", "）": ")", " ": "", "　": ""})
@@ -23,16 +23,6 @@ def normalise_rule_item(ref: str) -> str:
     return ref.strip().translate(_FULL_WIDTH)
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
 
 def applicable_rule_set(rule_sets: Iterable[Mapping[str, Any]], day: date | None) -> Mapping[str, Any] | None:
     """The major-hazard rule set of this sector in force on ``day`` (the newest with text when ``day`` is None).
@@ -42,11 +32,11 @@ def applicable_rule_set(rule_sets: Iterable[Mapping[str, Any]], day: date | None
     candidates = [
         rs for rs in rule_sets
         if rs.get("sector") == SECTOR and rs.get("kind") == "major_hazard" and rs.get("text_status") != "pending"
-        and (day is None or _as_date(rs.get("effective_from")) is None or _as_date(rs["effective_from"]) <= day)
+        and (day is None or as_date(rs.get("effective_from")) is None or as_date(rs["effective_from"]) <= day)
     ]
     if not candidates:
         return None
-    return max(candidates, key=lambda rs: _as_date(rs.get("effective_from")) or date.min)
+    return max(candidates, key=lambda rs: as_date(rs.get("effective_from")) or date.min)
 
 
 def major_items(rule_set: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -56,7 +46,7 @@ def major_items(rule_set: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 def finding_day(finding: Finding) -> date | None:
     """The day the finding was made, when the caller passed it in ``facts`` (``found_on``)."""
-    return _as_date(finding.facts.get("found_on"))
+    return as_date(finding.facts.get("found_on"))
 
 
 def classify(finding: Finding, rule_sets: Iterable[Mapping[str, Any]]) -> Classification | None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError, pre_load, validates, validates_schema
 
-from core.plugin_types import DatedItem, EnterpriseFieldSpec
+from core.plugin_types import DatedItem, EnterpriseFieldSpec, as_date
 from core.schemas.base import BaseSchema, Bool, Date, List, Nested, Str, length, one_of
 
 SECTOR = "roadtransport"
@@ -96,28 +95,18 @@ def field_spec() -> EnterpriseFieldSpec:
     return EnterpriseFieldSpec(**kwargs)
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
 
 def dated_items(sector: str, data: dict[str, Any] | None) -> list[DatedItem]:
     """Validity dates in one enterprise's 道路运输 data: the licence and each vehicle's 年审/检验."""
     if sector != SECTOR or not data:
         return []
     items = []
-    due = _as_date(data.get("licence_valid_until"))
+    due = as_date(data.get("licence_valid_until"))
     if due:
         no = data.get("licence_no")
         items.append(DatedItem(label=f"道路运输经营许可证（{no}）" if no else "道路运输经营许可证", due=due, key="licence"))
     for v in data.get("vehicles") or []:
-        due = _as_date(v.get("inspection_valid_until"))
+        due = as_date(v.get("inspection_valid_until"))
         plate = v.get("plate")
         if due and plate:
             kind = "危货车辆" if v.get("dangerous_goods") else "营运车辆"

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from core.plugin_types import DatedItem
+from core.plugin_types import DatedItem, as_date
 from plugins.specialequip import data
 
 SECTOR = "specialequip"
 
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
 
 
 def dated_items(sector: str, values: dict[str, Any] | None) -> list[DatedItem]:
@@ -28,7 +17,7 @@ def dated_items(sector: str, values: dict[str, Any] | None) -> list[DatedItem]:
         return []
     out = []
     for i, row in enumerate(values.get("equipment") or []):
-        due = _as_date(row.get("next_inspection_date"))
+        due = as_date(row.get("next_inspection_date"))
         if due is None or row.get("status", "在用") != "在用":
             continue
         ident = row.get("registration_code") or row.get("factory_no") or str(i + 1)
@@ -36,7 +25,7 @@ def dated_items(sector: str, values: dict[str, Any] | None) -> list[DatedItem]:
         out.append(DatedItem(label=f"{kind}“{row.get('name', '')}”（注册代码 {ident}）定期检验",
                              due=due, key=f"equipment:{ident}:inspection"))
     for row in values.get("certificates") or []:
-        due = _as_date(row.get("valid_until"))
+        due = as_date(row.get("valid_until"))
         if due is None:
             continue
         out.append(DatedItem(label=f"特种设备{row.get('role', '')}证（{row.get('name', '')}，{row.get('certificate_no', '')}）",
