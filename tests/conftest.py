@@ -59,9 +59,32 @@ def reset_database(url: str) -> None:
     engine.dispose()
 
 
+def worker_database(url: str, worker: str | None) -> str:
+    """The database of one pytest-xdist worker: ``<name>_<worker>`` beside the given PostgreSQL database.
+
+    Each worker migrates and rolls back in its own database, so workers never see each other's rows; the
+    database is created (empty) on the same server the first time and dropped and re-created on every run.
+    Without xdist, or for SQLite (each worker has its own temporary folder), the URL is used as it is.
+    """
+    if not worker or not url.startswith("postgresql"):
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    return TEST_DB_URL or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "anjian-test.db")
+    if TEST_DB_URL:
+        return worker_database(TEST_DB_URL, os.environ.get("PYTEST_XDIST_WORKER"))
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "anjian-test.db")
 
 
 @pytest.fixture(scope="session")
