@@ -34,7 +34,7 @@ from core.services import assessments, enterprises, hazards, importexport, juris
 from core.services.errors import Conflict, ValidationFailed
 from core.services.permissions import can, require
 from core.views.web import nav
-from core.views.web.forms import flat_errors, form_data, load
+from core.views.web.forms import checked, flat_errors, form_data, load
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
 nav.add("enterprises.index", "企业", "enterprise.view", 10, audience="government")
@@ -156,7 +156,7 @@ def _posted(ent=None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Form post → (schema input, values to re-render). Sector data not edited here is carried over."""
     raw = form_data(request.form, skip=("csrf_token",))
     chosen = {code: request.form.getlist(f"activity_{code}") for code in plugins().sectors
-              if request.form.get(f"sector_{code}") == "1"}
+              if checked(request.form, f"sector_{code}")}
     for key in list(raw):
         if key.startswith(("sector_", "activity_")):
             raw.pop(key)

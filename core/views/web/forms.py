@@ -22,6 +22,19 @@ def form_data(form: MultiDict, *, lists: tuple[str, ...] = (), skip: tuple[str, 
     return data
 
 
+#: What a ticked checkbox sends (the macros render ``value="1"``; a box without a value attribute sends ``on``).
+TICKED = frozenset({"1", "on", "true"})
+
+
+def checked(form: MultiDict, name: str) -> bool:
+    """Whether the checkbox ``name`` is ticked. Every checkbox is rendered after a hidden input of the same name
+    (``0``), so a browser sends ``name=0`` for an unticked box and ``name=0&name=1`` for a ticked one: the
+    *first* value is always the hidden default. Read checkboxes through here (or :func:`form_data`, whose last
+    value wins), never with ``form.get(name)``, which returns that default and silently unticks every box
+    (issue 14: an unchanged save of the enterprise form dropped all its sectors)."""
+    return any(value in TICKED for value in form.getlist(name))
+
+
 def load(schema: Schema, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Load with ``schema``; a marshmallow error becomes :class:`ValidationFailed` like a service's."""
     try:
