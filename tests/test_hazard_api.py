@@ -227,7 +227,8 @@ def test_conflict_cases(api, world):
 
 
 @pytest.mark.parametrize(("payload", "field", "message"), [
-    ({"category": "unknown"}, "category", "应为以下之一"),
+    # PRD item 14.4: the message lists the codes the API accepts, not only their labels
+    ({"category": "unknown"}, "category", "应为以下之一：human（"),
     ({"source": "rumour"}, "source", "应为以下之一"),
     ({"colour": "red"}, "colour", "未知字段"),
     ({"description": "短"}, "description", "长度应在"),
@@ -435,3 +436,13 @@ def test_date_filters_are_days_in_china_time(api, world, session):
     assert h["id"] in ids(mgr.get(API, query_string={"found_from": "2026-01-05", "found_to": "2026-01-05"}))
     assert h["id"] not in ids(mgr.get(API, query_string={"found_to": "2026-01-04"}))
     assert h["id"] not in ids(mgr.get(API, query_string={"found_from": "2026-01-06"}))
+
+
+def test_openapi_names_enum_values_the_api_accepts(api):
+    """Issue 14 item 4: every enum field in the OpenAPI document lists the codes its validator accepts."""
+    doc = api("ent1_mgr").get("/api/v1/openapi.json").get_json()
+    props = doc["components"]["schemas"]
+    found = [p for s in props.values() for p in s.get("properties", {}).values() if "enum" in p]
+    assert found
+    category = [p for s in props.values() for n, p in s.get("properties", {}).items() if n == "category" and "enum" in p]
+    assert any({"human", "thing", "management", "environment"} <= set(p["enum"]) for p in category), category

@@ -53,8 +53,12 @@ def length(max: int, min: int | None = None) -> validate.Length:
 
 
 def one_of(choices: Any, labels: Any = None) -> validate.OneOf:
-    shown = "、".join(str(x) for x in (labels or choices))
-    return validate.OneOf(list(choices), error=f"应为以下之一：{shown}")
+    """Validator whose message lists the accepted values as the API spells them (code, then its
+    label in brackets), so a client can copy one; apispec renders the same list as ``enum``."""
+    codes = [str(c) for c in choices]
+    names = [str(x) for x in labels] if labels is not None else []
+    shown = "、".join(f"{c}（{n}）" if n and n != c else c for c, n in zip(codes, names + [""] * len(codes)))
+    return validate.OneOf(codes, error=f"应为以下之一：{shown}")
 
 
 def in_range(min: float | None = None, max: float | None = None) -> validate.Range:
