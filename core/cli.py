@@ -169,9 +169,44 @@ def bench_data_command(enterprises, hazards, risk_points, inspections, documents
                f"密码见 core/benchdata.py BENCH_PASSWORD）")
 
 
+@click.group("documents", help="执法文书：条款版本、执法机关配置检查")
+def documents_group() -> None:
+    """Commands about enforcement documents."""
+
+
+@documents_group.command("editions")
+def document_editions_command() -> None:
+    """List the dated editions of the clauses that depend on the law in force (待核对 = no verified text)."""
+    from core.services.document_texts import EDITIONS
+
+    for e in EDITIONS:
+        span = f"{e.effective_from or '…'} – {e.effective_to or '…'}"
+        click.echo(f"{e.clause:8} {e.code:6} {span:26} {'已核对' if e.verified else '待核对'}  {e.source}")
+
+
+@documents_group.command("check-agencies")
+@with_appcontext
+def check_agencies_command() -> None:
+    """List the agencies whose documents would print a blank or a wrong 复议机关 or court; exit 1 if any."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.models import Agency
+    from core.services.document_texts import agency_problems
+
+    bad = 0
+    for agency in db.session.scalars(select(Agency).order_by(Agency.id)):
+        for field, messages in agency_problems(agency.people_government, agency.court).items():
+            bad += 1
+            click.echo(f"{agency.id:5} {agency.name}  {field}: {'；'.join(messages)}")
+    if bad:
+        raise click.exceptions.Exit(1)
+    click.echo("全部执法机关的复议机关与管辖法院配置有效")
+
+
 def register_commands(app: Flask) -> None:
     for command in (plugins_command, seed_demo_command, create_user_command, import_enterprises_command,
-                    reminders_command, bench_data_command):
+                    reminders_command, bench_data_command, documents_group):
         app.cli.add_command(command)
     from core.catalog.cli import catalog_group
 

@@ -114,7 +114,8 @@ def seed_demo(session: Session, enterprises_per_town: int = 20) -> SeedResult:
     sync_catalog(session)  # the plugins' rule sets and checklists (idempotent; refuses a rewritten version)
     province = _node(session, CITY[0], "province", None, CITY[1])
     city = _node(session, CITY[2], "city", province, CITY[3])
-    city_agency = _agency(session, "厦门市应急管理局", "厦", city, None, "厦门市中级人民法院")
+    # Demo data: a first-instance suit against a city department goes to a 基层人民法院 (issue 15).
+    city_agency = _agency(session, "厦门市应急管理局", "厦", city, None, "厦门市思明区人民法院")
     enabled = plugins().sectors
     towns: list[tuple[Jurisdiction, Agency, str]] = []
     for (district_name, code), town_names in DISTRICTS.items():

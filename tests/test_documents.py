@@ -75,11 +75,17 @@ def test_order_numbers_assigns_and_renders_every_field(session, world, insp2):
                      f"{deadline.year}年{deadline.month}月{deadline.day}日",
                      "前整改完毕，达到有关法律法规规章和标准规定的要求。由此造成事故的，依法追究有关人员的责任。",
                      "整改期间，你单位应当采取措施，确保安全生产。对安全生产违法行为，将依法予以行政处罚。",
-                     "如果不服本指令，可以依法在60日内向", "翔安区人民政府", "厦门市应急管理局", "申请行政复议，或者在6个月内依法向",
+                     "如果不服本指令，可以依法在60日内向", "翔安区人民政府申请行政复议，或者在6个月内依法向",
                      "翔安区人民法院", "提起行政诉讼，但本指令不停止执行，法律另有规定的除外。",
-                     "XA-001", "XA-003", "李执法", "厦门市翔安区应急管理局（印章）",
-                     "本文书一式两份：一份由安全生产监督管理部门备案，一份交被检查单位。", doc.verify_code, "第1页共1页"]:
+                     "XA-001", "XA-003", "厦门市翔安区应急管理局（印章）",
+                     "本文书一式两份：一份由厦门市翔安区应急管理局备案，一份交被检查单位。", doc.verify_code, "第1页共1页"]:
         assert expected in text, expected
+    # No signature was drawn for this document: its signature lines stay blank (certificate numbers only), a
+    # printed name would make it look signed (issue 15 item 7).
+    assert "李执法" not in text
+    # Issued after 2024-01-01: one 复议机关, the 本级人民政府 (issue 15), and no placeholder for a second one.
+    assert "人民政府或者" not in text and "上一级" not in text
+    assert doc.data["appeal"]["edition"] == "2024"
     assert session.scalar(select(Document.id).where(Document.number == doc.number)) == doc.id
 
 

@@ -95,7 +95,7 @@ def test_gongmao_document_type_through_its_entry_point(install_gongmao, tmp_path
             text = "".join("".join(p.extract_text().split()) for p in reader.pages)
             for expected in ["粉尘防爆专项检查告知书", doc.number, "湖里粉末冶金有限公司", "抛光车间",
                              "除尘器泄爆口朝向人员通道", f"{reply_by.year}年{reply_by.month}月{reply_by.day}日",
-                             "陈执法", "HL-001", "王执法", "HL-002", "厦门市湖里区应急管理局（印章）", doc.verify_code]:
+                             "HL-001", "HL-002", "厦门市湖里区应急管理局（印章）", doc.verify_code]:
                 assert expected in text, expected
             assert len(reader.pages) == 1
             doc_id, ent_id, actor_id = doc.id, ent.id, actor.id

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
 
 from core.pdf import render_pdf
+from core.services.document_texts import EDITIONS, agency_problems, appeal_clause, edition
 
 AGENCY = {"name": "厦门市翔安区应急管理局", "people_government": "厦门市翔安区人民政府", "court": "厦门市翔安区人民法院",
           "parent_name": "厦门市应急管理局"}
@@ -31,10 +33,10 @@ def pages_of(template: str, doc: dict) -> list[str]:
     return ["".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages]
 
 
-def order(n: int) -> dict:
-    return {"number": "（翔）应急责改〔2026〕7号", "verify_code": "ABCDEFGH23", "date": "2026-03-02",
+def order(n: int, on: date = date(2026, 3, 2)) -> dict:
+    return {"number": "（翔）应急责改〔2026〕7号", "verify_code": "ABCDEFGH23", "date": on.isoformat(),
             "type_name": "责令限期整改指令书", "agency": AGENCY, "enterprise": ENTERPRISE, "signers": SIGNERS,
-            "supersedes_number": None,
+            "supersedes_number": None, "appeal": appeal_clause(AGENCY, on),
             "problems": [{"no": i, "hazard_id": 100 + i, "location": f"{i}号车间",
                           "description": f"第{i}项问题：" + "可燃气体报警装置未定期检定，" * 3,
                           "deadline": "2026-03-20"} for i in range(1, n + 1)]}
@@ -51,10 +53,11 @@ def test_order_one_page(ctx):
     for expected in ["安全生产行政执法文书", "责令限期整改指令书", "（翔）应急责改〔2026〕7号", "厦门回归测试化工有限公司：",
                      "经查，你单位存在下列问题：", "1号车间：第1项问题", "3号车间：第3项问题",
                      "现责令你单位对上述第1—3项问题于2026年3月20日前整改完毕", "整改期间，你单位应当采取措施，确保安全生产。",
-                     "可以依法在60日内向厦门市翔安区人民政府或者厦门市应急管理局申请行政复议",
-                     "在6个月内依法向厦门市翔安区人民法院提起行政诉讼", "黄执法", "35021300102", "被检查单位负责人（签名）",
+                     "可以依法在60日内向厦门市翔安区人民政府申请行政复议",
+                     "在6个月内依法向厦门市翔安区人民法院提起行政诉讼", "35021300102", "被检查单位负责人（签名）",
                      "厦门市翔安区应急管理局（印章）2026年3月2日", "本文书一式两份", "ABCDEFGH23", "第1页共1页"]:
         assert expected in page, expected
+    assert "黄执法" not in page  # unsigned: no name on the signature line (issue 15 item 7)
 
 
 def test_order_many_items_flows_onto_more_pages(ctx):
@@ -114,3 +117,43 @@ def test_order_names_items_sharing_a_deadline_together(ctx):
     first = page.index("现责令你单位对上述第2、4项问题于2026年3月20日前整改完毕")
     second = page.index("现责令你单位对上述第1、3项问题于2026年3月30日前整改完毕")
     assert first < second and page.count("现责令你单位对上述第") == 2
+
+
+def test_the_appeal_clause_follows_the_law_in_force_on_the_document_date(ctx):
+    """Issue 15: the 2016 template named two 复议机关; from 2024-01-01 (revised 《行政复议法》) a department's
+    decision has one, the 本级人民政府. A document takes the edition of its own date."""
+    (old,) = pages_of("pdf/doc_rectification_order.html", order(1, date(2023, 12, 31)))
+    assert "可以依法在60日内向厦门市翔安区人民政府或者厦门市应急管理局申请行政复议" in old
+    (new,) = pages_of("pdf/doc_rectification_order.html", order(1, date(2024, 1, 1)))
+    assert "可以依法在60日内向厦门市翔安区人民政府申请行政复议，或者在6个月内依法向厦门市翔安区人民法院提起行政诉讼" in new
+    assert "人民政府或者" not in new
+    # Only the 2016 sentence is a verified national text; the 2024 one is marked for checking.
+    assert [(e.code, e.verified) for e in EDITIONS if e.clause == "appeal"] == [("2016", True), ("2024", False)]
+    assert edition("appeal", date(2026, 12, 7)).code == "2024"
+
+
+@pytest.mark.parametrize(("government", "court", "fields"), [
+    ("厦门市翔安区人民政府", "厦门市翔安区人民法院", set()),
+    ("厦门市人民政府", "厦门市思明区人民法院", set()),
+    ("", "厦门市翔安区人民法院", {"people_government"}),
+    ("厦门市应急管理局", "厦门市翔安区人民法院", {"people_government"}),
+    ("厦门市人民政府", "厦门市中级人民法院", {"court"}),
+    ("厦门市人民政府", "", {"court"}),
+])
+def test_agency_configuration_that_would_print_wrongly_is_named(government, court, fields):
+    """Issue 15 item 4: a city department is sued at a 基层人民法院 (《行政诉讼法》第十四、十五条)."""
+    assert set(agency_problems(government, court)) == fields
+
+
+def test_check_agencies_command_names_what_would_print_wrongly(runner, session, world):
+    """``anjian documents check-agencies``: silent exit 0 for the valid test world, exit 1 naming a bad agency."""
+    ok = runner.invoke(args=["documents", "check-agencies"])
+    assert ok.exit_code == 0, ok.output
+    agency = world.agency(session, "翔安局")
+    agency.court = "厦门市中级人民法院"  # as an older installation may have stored it, bypassing the form
+    session.flush()
+    bad = runner.invoke(args=["documents", "check-agencies"])
+    assert bad.exit_code == 1 and "court" in bad.output
+    assert "基层人民法院" in bad.output
+    editions = runner.invoke(args=["documents", "editions"])
+    assert "2024" in editions.output and "待核对" in editions.output

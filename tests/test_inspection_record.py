@@ -20,9 +20,10 @@ from core.services.errors import Conflict, NotFound, PermissionDenied, Validatio
 from tests.browser import SHOTS as SHOTS_DIR
 from tests.test_field_helpers import GPS, answer_all, make_insp2, sign_all, start
 
-#: The template's fixed text, exactly as verified (shared/verified/specialequip-and-documents.md §3.2).
+#: The template's fixed text as verified (2016 set, §3.2), except that 「我们是____安全生产监督管理局行政执法人员」
+#: names the issuing agency as configured (issue 15).
 BOILERPLATE = ["安全生产行政执法文书", "现场检查记录", "被检查单位：", "地址：", "法定代表人（负责人）：", "职务：",
-               "联系电话：", "检查场所：", "检查时间：", "我们是", "安全生产监督管理局行政执法人员", "，证件号码为",
+               "联系电话：", "检查场所：", "检查时间：", "我们是", "行政执法人员", "，证件号码为",
                "，这是我们的证件（出示证件）。现依法对你单位进行现场检查，请予以配合。", "检查情况：",
                "检查人员（签名）：", "被检查单位现场负责人（签名）："]
 
@@ -68,9 +69,10 @@ def test_record_pdf_has_every_field_the_boilerplate_and_the_signatures(session, 
     text = pages[0]
     for phrase in BOILERPLATE:
         assert phrase in text, phrase
+    assert "安全生产监督管理局" not in text  # the agency is named as configured (issue 15)
     for filled in ("测试E1有限公司", "新店街道测试路1号", "赵法人", "0592-7654321", "储罐区及中控室",
                    "2026年3月5日9时30分至3月5日11时5分",
-                   "我们是厦门市翔安区安全生产监督管理局行政执法人员xa_insp、李执法，证件号码为XA-001、XA-003，", "储罐区是否设置泄漏检测报警装置？", "重大事故隐患", "报警器未安装",
+                   "我们是厦门市翔安区应急管理局行政执法人员xa_insp、李执法，证件号码为XA-001、XA-003，", "储罐区是否设置泄漏检测报警装置？", "重大事故隐患", "报警器未安装",
                    "fake-2020-r1#1", "是否建立测试台账？", "台账缺失", "《测试安全法》第十一条", "王现场（安全主任）",
                    "2026年3月5日", doc.verify_code, "第1页共1页"):
         assert filled in text, filled
@@ -117,8 +119,6 @@ def test_record_refusals(session, world):
         inspection_record.issue_record(session, lead, self_check.id)
 
 
-def test_agency_region_and_time_parts():
-    assert inspection_record.agency_region("厦门市翔安区应急管理局") == "厦门市翔安区"
-    assert inspection_record.agency_region("某县安全生产监督管理局") == "某县"
+def test_time_parts():
     assert inspection_record.time_parts(datetime(2026, 12, 31, 17, 4, tzinfo=UTC)) == {
         "year": 2027, "month": 1, "day": 1, "hour": 1, "minute": 4}

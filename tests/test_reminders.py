@@ -63,7 +63,7 @@ def fj_reg(session, world) -> User:
     """A regulator of the province (福建省应急管理厅)."""
     agency = jurisdictions.save_agency(session, SYSTEM, {
         "name": "福建省应急管理厅", "short_name": "闽", "jurisdiction_id": world.nodes["福建省"], "parent_id": None,
-        "people_government": "福建省人民政府", "court": "福州市中级人民法院"})
+        "people_government": "福建省人民政府", "court": "福州市鼓楼区人民法院"})
     user = users.save_user(session, SYSTEM, {"username": "fj_reg", "display_name": "fj_reg", "password": PASSWORD,
                                              "roles": ["regulator"], "jurisdiction_id": world.nodes["福建省"],
                                              "agency_id": agency.id})

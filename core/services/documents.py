@@ -67,6 +67,7 @@ from core.services import audit, hazard_flow
 from core.services.actors import Actor
 from core.services.attachments import Upload, store
 from core.services.base import Page, check_version, keyset_page
+from core.services.document_texts import agency_problems, appeal_clause
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.services.hazards import get_hazard, today
 from core.services.permissions import require
@@ -289,6 +290,11 @@ def issue_order(session: Session, actor: Actor, data: dict[str, Any]) -> Documen
 
 def _build_order(session: Session, actor: Actor, data: dict[str, Any]) -> Document:
     agency = _issuing_agency(session, actor)
+    # The 复议/诉讼 sentence names the agency's 复议机关 and court: an agency that would print a blank or a wrong
+    # one cannot issue (its administrator fixes the agency; `anjian documents check-agencies` lists them).
+    misconfigured = agency_problems(agency.people_government, agency.court)
+    if misconfigured:
+        raise ValidationFailed({"agency": [f"执法机关“{agency.name}”：{m}" for ms in misconfigured.values() for m in ms]})
     enterprise = ensure_enterprise_visible(actor, session.get(Enterprise, data.get("enterprise_id")))
     on = data.get("on") or today()
     signers = _signers(session, agency, data.get("signer_ids") or [], on)
@@ -323,8 +329,10 @@ def _build_order(session: Session, actor: Actor, data: dict[str, Any]) -> Docume
         links.append(DocumentHazard(hazard_id=hazard.id, position=position, deadline=deadline))
     if errors:
         raise ValidationFailed({"items": errors})
-    doc_data = {"agency": _agency_data(agency), "enterprise": _enterprise_data(enterprise),
+    agency_data = _agency_data(agency)
+    doc_data = {"agency": agency_data, "enterprise": _enterprise_data(enterprise),
                 "problems": problems, "signers": _signer_data(signers),
+                "appeal": appeal_clause(agency_data, on),
                 "supersedes_number": supersedes.number if supersedes else None}
     return _issue(session, actor, agency, enterprise, ORDER, on, signers, doc_data, links, supersedes=supersedes,
                   inspection_run_id=run_id)

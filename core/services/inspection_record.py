@@ -22,8 +22,6 @@ from core.services.errors import Conflict, PermissionDenied, ValidationFailed
 from core.services.hazards import CHINA, MAJOR
 
 DOC_TYPE = "inspection_record"
-#: Agency name endings replaced by the template's own 「安全生产监督管理局」 in the opening sentence.
-_AGENCY_ENDINGS = ("安全生产监督管理局", "应急管理局")
 
 
 def _local(value: datetime) -> datetime:
@@ -36,14 +34,6 @@ def time_parts(value: datetime | None) -> dict[str, int] | None:
         return None
     t = _local(value)
     return {"year": t.year, "month": t.month, "day": t.day, "hour": t.hour, "minute": t.minute}
-
-
-def agency_region(name: str) -> str:
-    """「厦门市翔安区应急管理局」 → 「厦门市翔安区」: what goes in the blank of 「我们是____安全生产监督管理局行政执法人员」."""
-    for ending in _AGENCY_ENDINGS:
-        if name.endswith(ending):
-            return name[: -len(ending)]
-    return name
 
 
 def findings(view: inspections.RunView) -> list[dict[str, Any]]:
@@ -87,7 +77,7 @@ def record_data(session: Session, actor: Actor, run: InspectionRun) -> dict[str,
                        "phone": enterprise.principal_phone or enterprise.safety_manager_phone or ""},
         "place": run.place or enterprise.address or "",
         "start": time_parts(run.started_at), "end": time_parts(run.completed_at),
-        "agency_region": "",  # set by the caller from the issuing agency
+        "agency_name": "",  # set by the caller from the issuing agency
         "inspectors": [{"name": u.display_name, "cert_number": u.cert_number or ""} for u in inspectors],
         "checklists": [f"{cv.checklist.title}（{cv.checklist.version}）" for cv in view.checklists],
         "counts": {k: summary.get(k, 0) for k in ("total", "passed", "failed", "na")},
@@ -120,7 +110,7 @@ def issue_record(session: Session, actor: Actor, run_id: int) -> Document:
     on = _local(run.completed_at).date()
     signers = documents._signers(session, agency, [u.id for u in inspectors], on)
     data = record_data(session, actor, run)
-    data["agency_region"] = agency_region(agency.name)
+    data["agency_name"] = agency.name
     data["agency"] = {"name": agency.name}
     data["signers"] = [{"name": u.display_name, "cert_number": u.cert_number or ""} for u in signers]
     # With the run's id, _issue embeds the drawn signatures (data["signatures"] keeps their SHA-256, the PDF the

@@ -11,6 +11,7 @@ from core.models import Agency, Enterprise, Jurisdiction, JurisdictionLevel, Use
 from core.services import audit
 from core.services.actors import Actor
 from core.services.base import check_version
+from core.services.document_texts import agency_problems
 from core.services.errors import Conflict, NotFound, ValidationFailed
 from core.services.permissions import require
 from core.services.scope import ensure_jurisdiction_visible, jurisdiction_clause
@@ -199,6 +200,11 @@ def save_agency(session: Session, actor: Actor, data: dict[str, Any], agency_id:
         clash = session.scalar(select(Agency.id).where(Agency.name == agency.name, Agency.id != agency.id))
         if clash is not None:
             errors["name"] = ["已有同名执法机关"]
+        # What its documents would print (复议机关, court): a wrong value is refused here; an empty one is allowed
+        # while an agency is being set up, and then listed by `anjian documents check-agencies`.
+        for key, messages in agency_problems(agency.people_government, agency.court).items():
+            if getattr(agency, key):
+                errors[key] = messages
     if errors:
         if agency_id is not None:
             session.expire(agency)

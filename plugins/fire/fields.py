@@ -36,8 +36,7 @@ class FireFields(BaseSchema):
     """消防: 消防安全重点单位, 建筑/场所类型, 微型消防站, 消防设施维保合同与年度检测."""
 
     key_unit = Bool(load_default=False)  # 消防安全重点单位
-    occupancy_type = Str(allow_none=True, validate=one_of(
-        OCCUPANCY_TYPES, [f"{code}（{name}）" for code, name in OCCUPANCY_TYPES.items()]))
+    occupancy_type = Str(allow_none=True, validate=one_of(OCCUPANCY_TYPES, list(OCCUPANCY_TYPES.values())))
     fire_safety_manager = Str(allow_none=True, validate=length(50))  # 消防安全管理人
     micro_station = Bool(load_default=False)  # 已建微型消防站
     micro_station_members = Int(allow_none=True, validate=in_range(1, 200))
