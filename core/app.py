@@ -40,6 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    if app.config.get("SECRET_KEY_MISSING"):
+        @app.before_request
+        def _refuse_without_secret_key():
+            return ("anjian 未配置 SECRET_KEY，不能提供服务 / SECRET_KEY is not set: put SECRET_KEY in "
+                    "instance/config.py or set ANJIAN_SECRET_KEY", 503, {"Content-Type": "text/plain; charset=utf-8"})
     # Flask >= 2.3 no longer reads JSON_AS_ASCII from the config; the JSON provider holds the setting.
     app.json.ensure_ascii = bool(app.config.get("JSON_AS_ASCII", True))
 

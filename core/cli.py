@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -10,10 +12,30 @@ from flask.cli import FlaskGroup, with_appcontext
 def _create_app() -> Flask:
     from core.app import create_app
 
-    return create_app()
+    # A command needs no secret key (only serving does), so `anjian --help`, `anjian plugins` and `anjian version`
+    # work on a machine that is not configured yet (issue 14 item 5).
+    return create_app({"SECRET_KEY_REQUIRED": False})
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, help="anjian 安监平台管理命令")
+class AnjianGroup(FlaskGroup):
+    """Flask's command group whose configuration and database errors are one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        from core.config import ConfigError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(f"配置错误 / configuration error: {exc}") from None
+        except OperationalError as exc:
+            raise click.ClickException(
+                f"数据库不可用 / database unavailable: {str(exc.orig).strip().splitlines()[0]}"
+                " (ANJIAN_DATABASE_URL; `anjian db upgrade` creates the tables)") from None
+
+
+@click.group(cls=AnjianGroup, create_app=_create_app, help="anjian 安监平台管理命令")
 def main() -> None:
     """The ``anjian`` console script. Flask's own commands (run, routes, shell, db …) plus the app's commands,
     which :func:`register_commands` adds to ``app.cli`` so that ``flask --app core.app`` and tests see them too."""
@@ -25,6 +47,21 @@ def plugins_command() -> None:
     """List the loaded plugins with their versions and sectors."""
     for name, version, info in current_app.extensions["anjian"].plugin_rows():
         click.echo(f"{name:16} {version:10} {info.name if info else ''}")
+
+
+@click.command("version")
+@with_appcontext
+def version_command() -> None:
+    """Print the version of anjian and of each loaded plugin (needs neither a secret key nor a database)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        own = version("anjian")
+    except PackageNotFoundError:  # running from a checkout that is not installed
+        own = "unknown"
+    click.echo(f"anjian {own}")
+    for name, plugin_version, _info in current_app.extensions["anjian"].plugin_rows():
+        click.echo(f"  {name} {plugin_version}")
 
 
 @click.command("seed-demo")
@@ -205,7 +242,7 @@ def check_agencies_command() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (plugins_command, seed_demo_command, create_user_command, import_enterprises_command,
+    for command in (plugins_command, version_command, seed_demo_command, create_user_command, import_enterprises_command,
                     reminders_command, bench_data_command, documents_group):
         app.cli.add_command(command)
     from core.catalog.cli import catalog_group

@@ -228,6 +228,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         if app.config["TESTING"] or app.config["ENV"] == "development":
             # Development and tests only: a per-process key means sessions do not survive a restart.
             app.config["SECRET_KEY"] = os.urandom(32).hex()
+        elif not app.config.get("SECRET_KEY_REQUIRED", True):
+            # The command line (`anjian --help`, `anjian plugins` …) works on an unconfigured machine; a request
+            # to such an app is answered 503 naming the setting (core.app), never served with a made-up key.
+            app.config["SECRET_KEY_MISSING"] = True
         else:
             raise ConfigError(
                 "SECRET_KEY is not set. Put SECRET_KEY = '<long random string>' in "
