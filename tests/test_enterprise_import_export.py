@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 
 from core.models import AuditEntry, Enterprise
 from core.services import enterprises as ent_service
+from core.services import importexport
 from core.services.actors import SYSTEM
 from core.services.errors import PermissionDenied, ValidationFailed
 from core.services.importexport import COLUMNS, import_enterprises
@@ -689,3 +690,28 @@ def test_template_example_uscc_is_valid():
 
     example = next(c.example for c in COLUMNS if c.key == "uscc")
     assert stdnum_uscc.is_valid(example)
+
+
+# ("\r=1" too, checked on neutralise() alone: a CSV reader turns the CR into a newline)
+FORMULAS = ['=HYPERLINK("http://x","y")', "=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_neutralises_formulas_and_reimports_them_unchanged(login, session, world, fmt):
+    """Issue 14: a text cell that a spreadsheet would run (= + - @, tab, CR) is exported with a leading ' and
+    read back without it; numbers stay numbers."""
+    client = login("xa_reg")
+    e1 = world.ent(session, "E1")
+    for i, formula in enumerate(FORMULAS):
+        ent_service.update_enterprise(session, SYSTEM, e1.id, {"version": e1.version, "address": formula,
+                                                               "employee_count": 5 + i})
+        session.commit()
+        resp = client.get(f"/enterprises/export.{fmt}?q={e1.uscc}")
+        rows = (read_csv if fmt == "csv" else read_xlsx)(resp.data)
+        (row,) = [r for r in rows if r[USCC_H] == e1.uscc]
+        cell = next(v for v in row.values() if isinstance(v, str) and formula.strip() in v)
+        assert cell == "'" + formula, (formula, cell)
+        assert str(5 + i) in [str(v) for v in row.values()]
+    assert importexport._cell_text("'=1+1") == "=1+1" and importexport._cell_text("'对") == "'对"
+    assert importexport.neutralise(-3) == -3 and importexport.neutralise("-3") == "'-3"
+    assert importexport.neutralise("\r=1") == "'\r=1" and importexport.neutralise("厦门") == "厦门"

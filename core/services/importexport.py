@@ -107,7 +107,10 @@ def _cell_text(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
+    text = str(value)
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        text = text[1:]  # neutralised on export (see neutralise)
+    text = text.strip()
     return text or None
 
 
@@ -447,6 +450,25 @@ def export_enterprises(session: Session, actor: Actor, filters: dict[str, Any], 
     return stream_table(session, headers, make_rows, fmt, "企业")
 
 
+#: A text cell starting with one of these is read as a formula by Excel, LibreOffice and others (CSV injection:
+#: ``=HYPERLINK(…)``, ``+…``, ``-…``, ``@…``, and tab / CR before them).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, prefixed with ``'`` so it is shown as text (OWASP's
+    advice); numbers, dates and other text pass unchanged. :func:`_cell_text` takes the prefix off again on import,
+    so an exported file imports back to the same values."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _safe_rows(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    for row in rows:
+        yield [neutralise(v) for v in row]
+
+
 def stream_table(session: Session, headers: list[str], make_rows: Callable[[Session], Iterator[list[Any]]],
                  fmt: str, sheet: str) -> tuple[Iterator[bytes], str]:
     """Stream rows as ``csv`` (UTF-8 with BOM so Excel reads the Chinese) or ``xlsx``; (chunks, mimetype).
@@ -466,7 +488,7 @@ def stream_table(session: Session, headers: list[str], make_rows: Callable[[Sess
             yield ("\ufeff" + buf.getvalue()).encode("utf-8")
             buf.seek(0)
             buf.truncate()
-            for i, row in enumerate(make_rows(db.session), start=1):
+            for i, row in enumerate(_safe_rows(make_rows(db.session)), start=1):
                 writer.writerow(row)
                 if i % _CSV_FLUSH_ROWS == 0:
                     yield buf.getvalue().encode("utf-8")
@@ -480,6 +502,6 @@ def stream_table(session: Session, headers: list[str], make_rows: Callable[[Sess
         from core.extensions import db  # the streaming context's own session, as for CSV
 
         # Written as it is sent (core.services.xlsx): openpyxl needed a temporary file and was ~30× slower (R-N1).
-        yield from stream_xlsx(headers, make_rows(db.session), sheet)
+        yield from stream_xlsx(headers, _safe_rows(make_rows(db.session)), sheet)
 
     return stream(), XLSX_MIME
