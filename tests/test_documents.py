@@ -18,6 +18,7 @@ from core.services import documents, hazard_flow, hazards, users
 from core.services.actors import SYSTEM
 from core.services.attachments import storage_path
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.services.hazards import today as china_today
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +63,7 @@ def test_order_numbers_assigns_and_renders_every_field(session, world, insp2):
     h2 = register(session, world, "消防通道被货物堵塞", location="二号仓库")
     deadline = date.today() + timedelta(days=20)
     doc = issue_order(session, world, insp2, [h1, h2], deadline=deadline)
-    year = date.today().year
+    year = china_today().year
     assert doc.number == f"（翔）应急责改〔{year}〕{doc.sequence}号"
     assert h1.state == HazardState.RECTIFYING and h1.deadline == deadline and h2.deadline == deadline
     assert [link.hazard_id for link in doc.hazard_links] == [h1.id, h2.id]
@@ -187,7 +188,7 @@ def test_review_splits_passed_and_failed_and_feeds_the_closed_loop(session, worl
     assert h2.state == HazardState.RECTIFYING and h2.deadline == new_deadline
     assert {link.hazard_id: link.result for link in review.hazard_links} == {h1.id: "passed", h2.id: "failed"}
     text = pdf_text(review)
-    today = date.today()
+    today = china_today()  # the documents' date is China's (UTC+8)
     for expected in ["整改复查意见书", review.number, "测试E1",
                      (f"本机关于{today.year}年{today.month}月{today.day}日作出了责令限期整改指令书的决定[{order.number}]，"
                       "经对你单位整改情况进行复查，提出如下意见："), "已整改合格", "第1项：报警器失效", "未整改合格",

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from core.services import documents, hazard_flow, hazards, users
 from core.services.actors import SYSTEM
+from core.services.hazards import today as china_today
 from tests.api_helpers import error, ok
 
 API = "/api/v1/documents"
@@ -67,7 +68,7 @@ def test_issue_list_filter_page_detail_pdf_and_receive(session, world, insp2, ap
     assert second["id"] in ids("doc_type=rectification_order") and ids("doc_type=review_opinion") == []
     assert ids(f"inspector_id={insp2.id}")[:2] == [second["id"], doc1["id"]]
     assert ids(f"inspector_id={world.users['xa_insp_expired']}") == []
-    today = date.today()
+    today = china_today()  # the documents' date is China's (UTC+8)
     assert doc1["id"] in ids(f"date_from={today}&date_to={today}")
     assert ids(f"date_from={today + timedelta(days=1)}") == []
     assert reg_only.id not in ids("")  # 同安局's document is outside 翔安区
