@@ -415,7 +415,8 @@ def _agency(session: Session, name: str, short: str, area: Jurisdiction, parent:
     return agency or jurisdictions.save_agency(session, SYSTEM, {
         "name": name, "short_name": short, "jurisdiction_id": area.id, "parent_id": parent.id if parent else None,
         "people_government": f"{area.name if area.level == 'city' else '厦门市' + area.name}人民政府",
-        "court": f"厦门市{'中级' if area.level == 'city' else area.name}人民法院"})
+        # A city department's case goes to a basic court too (行政诉讼法 第十四条); 思明 is the demo's choice.
+        "court": f"厦门市{'思明区' if area.level == 'city' else area.name}人民法院"})
 
 
 def _user(session: Session, username: str, display: str, roles: list[str], **extra: Any) -> User:
