@@ -502,9 +502,10 @@ def test_stale_version_from_the_client_is_refused_by_check_version(session, worl
 
 @pytest.mark.parametrize("code", ["list", "request_extension", "request_review"])
 def test_a_race_on_the_same_version_ends_in_stale_data_and_conflict(session, world, code):
-    """Two requests read version v; the other one commits first. Ours passes check_version (it read v too) but
-    its UPDATE … WHERE version = v finds no row: StaleDataError, reported as 409, nothing of ours applied. This
-    holds also for steps that only add child rows (挂牌督办, 延期申请), because every step bumps the version."""
+    """Two requests read version v; the other one commits first. Ours re-reads the hazard under a row lock
+    (``perform`` → ``get_hazard(lock=True)``), so check_version sees v+1: 409, nothing of ours applied. (Were the
+    lock bypassed, the UPDATE … WHERE version = v would find no row: StaleDataError, also 409.) This holds also for
+    steps that only add child rows (挂牌督办, 延期申请), because every step bumps the version."""
     hazard_id = _committed_major(session, world)
     h = session.get(Hazard, hazard_id)
     h.transitions, h.supervisions, h.extensions  # noqa: B018 - loaded, as the request would have
@@ -514,7 +515,7 @@ def test_a_race_on_the_same_version_ends_in_stale_data_and_conflict(session, wor
     actor = {"list": "xa_reg"}.get(code, "ent1_mgr")
     data = action_data(code, actor, h)
     assert data["version"] == seen
-    with pytest.raises(Conflict, match="刚被他人处理"):
+    with pytest.raises(Conflict, match=f"当前版本 {seen + 1}，您修改的是版本 {seen}"):
         hazard_flow.perform(session, u(session, world, actor), hazard_id, code, data)
     session.rollback()  # what the API's error handler does
     version, state, steps, listings, _ = _db_state(session, hazard_id)

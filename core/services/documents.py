@@ -316,6 +316,8 @@ def _build_order(session: Session, actor: Actor, data: dict[str, Any]) -> Docume
         if deadline < on:
             errors.append(f"隐患 {hazard.id} 的整改期限不能早于文书日期")
             continue
+        if item.get("version") is not None:  # acted on since the form was filled (or by a concurrent issue): 409
+            check_version(hazard, item["version"], f"隐患 {hazard.id} ")
         if supersedes is None or hazard.state == HazardState.REGISTERED:
             if hazard.state != HazardState.REGISTERED:
                 errors.append(f"隐患 {hazard.id} 当前状态为“{hazard.state_label}”，已下达过整改，不能再列入指令书")

@@ -248,7 +248,7 @@ def perform(session: Session, actor: Actor, hazard_id: int, code: str, data: dic
     action = ACTIONS.get(code)
     if action is None:
         raise ValidationFailed({"action": [f"未知操作 {code}"]})
-    hazard = get_hazard(session, actor, hazard_id)
+    hazard = get_hazard(session, actor, hazard_id, lock=True)  # two tabs, one transition: the second waits, then 409
     check_version(hazard, data.get("version"), "该隐患")
     refused = refusal(actor, hazard, action, ordered=ordered)
     if refused is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from core.models import (
     Attachment,
@@ -125,10 +126,14 @@ def list_hazards(session: Session, actor: Actor, filters: dict[str, Any], *, aft
     return keyset_page(session, stmt, Hazard.id, after=after, size=size, total_cap=10_000)
 
 
-def get_hazard(session: Session, actor: Actor, hazard_id: int) -> Hazard:
-    """The hidden danger, or :class:`NotFound` when missing or outside the actor's scope."""
+def get_hazard(session: Session, actor: Actor, hazard_id: int, *, lock: bool = False) -> Hazard:
+    """The hidden danger, or :class:`NotFound` when missing or outside the actor's scope.
+
+    ``lock``: read it ``FOR UPDATE`` (and refresh a copy already loaded), so that a state check made on it holds
+    until commit — a concurrent transaction doing the same waits, then sees the new state. SQLite has no row
+    locks; there the writing request's ``BEGIN IMMEDIATE`` (core/extensions.py) serialises the two instead."""
     require(actor, "hazard.view")
-    hazard = session.get(Hazard, hazard_id)
+    hazard = _locked(session, hazard_id) if lock else session.get(Hazard, hazard_id)
     if hazard is None:
         raise NotFound()
     scope = scope_of(actor)
@@ -138,6 +143,17 @@ def get_hazard(session: Session, actor: Actor, hazard_id: int) -> Hazard:
     elif not scope.covers_path(hazard.scope_path):
         raise NotFound()
     return hazard
+
+
+def _locked(session: Session, hazard_id: int) -> Hazard | None:
+    # A copy already loaded is refreshed, not re-got: a FOR UPDATE get compares versions and would raise
+    # StaleDataError where the caller's version check gives the user a clear 409.
+    loaded = session.identity_map.get(identity_key(Hazard, hazard_id))
+    if loaded is None:
+        return session.get(Hazard, hazard_id, with_for_update=True)
+    session.flush()
+    session.refresh(loaded, with_for_update=True)
+    return loaded
 
 
 def _source_for(actor: Actor, wanted: str | None) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -195,8 +195,34 @@ def create_token(session: Session, actor: Actor, user: User, name: str, days: in
     return raw, token
 
 
+#: How often a token's last-use time is saved: a busy API client must not turn reads into writes.
+TOKEN_USE_INTERVAL = timedelta(minutes=1)
+
+
 def user_for_token(session: Session, raw: str) -> User | None:
     """The active user owning an unexpired, unrevoked token, or None."""
+    token = token_for(session, raw)
+    return token.user if token is not None else None
+
+
+def token_use_due(token: ApiToken) -> bool:
+    """Whether the token's last use is older than :data:`TOKEN_USE_INTERVAL` (see :func:`record_token_use`)."""
+    last = _as_utc(token.last_used_at)
+    return last is None or utcnow() - last > TOKEN_USE_INTERVAL
+
+
+def record_token_use(session: Session, token_id: int) -> None:
+    """Save that the token was used now, unless a concurrent request just did. Flushes nothing else; the caller
+    commits it in a transaction of its own on read requests (which never commit theirs)."""
+    now = utcnow()
+    session.execute(update(ApiToken).where(
+        ApiToken.id == token_id,
+        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_INTERVAL),
+    ).values(last_used_at=now).execution_options(synchronize_session=False))
+
+
+def token_for(session: Session, raw: str) -> ApiToken | None:
+    """The unexpired, unrevoked token of an active user, or None. Writes nothing."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
     now = utcnow()
     if token is None or token.revoked_at is not None:
@@ -204,14 +230,7 @@ def user_for_token(session: Session, raw: str) -> User | None:
     expires = _as_utc(token.expires_at)
     if expires is not None and expires < now:
         return None
-    user = token.user
-    if not user.is_active:
-        return None
-    last = _as_utc(token.last_used_at)
-    # Write the last-use time at most once a minute: a busy API client must not turn reads into writes.
-    if last is None or now - last > timedelta(minutes=1):
-        token.last_used_at = now
-    return user
+    return token if token.user.is_active else None
 
 
 def list_tokens(session: Session, actor: Actor, user: User) -> list[ApiToken]:

@@ -12,10 +12,11 @@ from typing import Any
 
 from flask import Flask, g, jsonify, request
 from flask_smorest import Api
+from sqlalchemy.exc import DBAPIError
 
-from core.extensions import csrf, db
+from core.extensions import READ_METHODS, csrf, db
+from core.services import users
 from core.services.errors import ServiceError, ValidationFailed
-from core.services.users import user_for_token
 
 API_PREFIX = "/api/v1"
 
@@ -48,11 +49,31 @@ def authenticate():
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return error_response(401, "缺少 API 令牌：请在请求头中提供 Authorization: Bearer <令牌>")
-    user = user_for_token(db.session, raw.strip())
-    if user is None:
+    token = users.token_for(db.session, raw.strip())
+    if token is None:
         return error_response(401, "API 令牌无效、已过期或已吊销")
-    g.api_user = user
+    g.api_user = token.user
+    if users.token_use_due(token):
+        if request.method in READ_METHODS:
+            g.api_token_use = token.id  # saved after the answer, see _record_token_use
+        else:
+            users.record_token_use(db.session, token.id)  # committed with the request's write, or not at all
     return None
+
+
+def _record_token_use(response):
+    """``after_request``: save a read request's token use in a transaction of its own — the request's read
+    transaction is ended first, so that on SQLite the stamp's transaction starts with its write and waits for the
+    lock like any writer. A database still busy only skips the stamp (the next request tries again)."""
+    token_id = g.pop("api_token_use", None)
+    if token_id is not None:
+        db.session.commit()  # a reading request wrote nothing: this only ends its transaction
+        try:
+            users.record_token_use(db.session, token_id)
+            db.session.commit()
+        except DBAPIError:
+            db.session.rollback()
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -85,6 +106,8 @@ def init_app(app: Flask) -> None:
     for blp, prefix in plans.BLUEPRINTS:  # /plans, /draws, /campaigns
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=API_PREFIX + prefix)
+
+    app.after_request(_record_token_use)
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
