@@ -67,6 +67,7 @@ from core.models import (
 )
 from core.services import audit, jurisdictions, users
 from core.services.actors import SYSTEM
+from core.services.document_texts import appeal_clause
 from core.services.documents import ORDER, REVIEW, VERIFY_ALPHABET, format_number, type_config
 from core.services.errors import ValidationFailed
 from core.services.hazards import CHINA
@@ -797,6 +798,7 @@ def _documents(session: Session, loader: Loader, rng: random.Random, n: int, ent
             data["problems"] = [{"no": p, "hazard_id": h[0], "location": h[6], "description": f"{h[5]}（{h[6]}）",
                                  "deadline": (h[4] or d["on"]).isoformat()} for p, h in enumerate(d["group"], 1)]
             data["supersedes_number"] = None
+            data["appeal"] = appeal_clause(data["agency"], d["on"])
             links += [(d["id"], h[0], p, h[4], None) for p, h in enumerate(d["group"], 1)]
             related = None
         else:

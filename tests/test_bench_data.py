@@ -27,6 +27,7 @@ from core.models import (
     RiskPoint,
     User,
 )
+from core.services.document_texts import appeal_clause
 
 TINY = Sizes(enterprises=60, hazards=3000, risk_points=40, inspections=50, documents=60)
 DAY = date(2026, 6, 30)
@@ -155,6 +156,8 @@ def test_counts_relations_and_distributions(session):
         if d.doc_type == "review_opinion":
             order = session.get(Document, d.related_id)
             assert order.doc_type == "rectification_order" and order.issued_on <= d.issued_on
+        else:  # the clause of the law in force on its date, as documents.issue_order stores it (bench/run.py renders it)
+            assert d.data["appeal"] == appeal_clause(d.data["agency"], d.issued_on)
     assert {d.doc_type for d in docs} == {"rectification_order", "review_opinion"}
     assert session.scalar(select(User).where(User.username == "bench_city")) is not None
 
