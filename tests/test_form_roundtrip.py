@@ -188,3 +188,19 @@ def test_the_form_helper_sends_what_a_browser_sends():
         form.set("invented", "x")
     form.check("d").set("s", "1").check("r", "x")
     assert form.value("d") == "1" and form.value("s") == "1" and form.value("r") == "x"
+
+
+def test_views_read_posts_only_through_the_forms_module():
+    """R-A (issue 14 item 1): one way to read a post. ``request.form.get`` returns a checkbox's hidden default,
+    which is how the enterprise form lost its sectors; every web view (core and plugins) goes through
+    ``core.views.web.forms`` instead, which reads the browser's pairs correctly. (``request.values`` stays for
+    the single ids a page takes from its query string or a hidden field alike.)"""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    views = [*(root / "core/views/web").glob("*.py"), *(root / "plugins").glob("*/**/*.py")]
+    offenders = [f"{path.relative_to(root)}:{no}" for path in views if path.name != "forms.py"
+                 for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if re.search(r"request\.form\b", line)]
+    assert len(views) > 20 and offenders == []

@@ -15,7 +15,7 @@ from core.services import jurisdictions, users
 from core.services.errors import ValidationFailed
 from core.services.permissions import require
 from core.views.web import nav
-from core.views.web.forms import flat_errors, form_data, load
+from core.views.web.forms import flat_errors, form_data, load, posted
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 nav.add("admin.users_index", "用户", "user.manage", 80, group="admin")
@@ -53,7 +53,7 @@ def user_form(user_id: int | None = None):
     user = users.get_user(db.session, current_user, user_id) if user_id else None
     require(current_user, "user.manage")
     if request.method == "POST":
-        raw = form_data(request.form, lists=("roles",))
+        raw = form_data(lists=("roles",))
         raw.setdefault("roles", [])
         if user is not None and not raw.get("password"):
             raw.pop("password", None)
@@ -103,7 +103,7 @@ def jurisdiction_form(node_id: int | None = None):
     node = jurisdictions.get_jurisdiction(db.session, current_user, node_id) if node_id else None
     errors, status = {}, 200
     if request.method == "POST":
-        raw = form_data(request.form)
+        raw = form_data()
         try:
             data = load(JurisdictionIn(), raw, partial=node is not None)
             if node is None:
@@ -128,7 +128,7 @@ def jurisdiction_form(node_id: int | None = None):
 @bp.post("/jurisdictions/<int:node_id>/delete")
 @login_required
 def jurisdiction_delete(node_id: int):
-    jurisdictions.delete_jurisdiction(db.session, current_user, node_id, request.form.get("version", type=int))
+    jurisdictions.delete_jurisdiction(db.session, current_user, node_id, posted().integer("version"))
     db.session.commit()
     flash("已删除辖区", "success")
     return redirect(url_for(".jurisdictions_index"))
@@ -154,7 +154,7 @@ def agency_form(agency_id: int | None = None):
         raise NotFound()
     errors, status = {}, 200
     if request.method == "POST":
-        raw = form_data(request.form)
+        raw = form_data()
         try:
             saved = jurisdictions.save_agency(db.session, current_user, load(AgencyIn(), raw, partial=agency is not None),
                                               agency_id)

@@ -22,6 +22,7 @@ from core.services.hazards import today
 from core.services.permissions import can, require
 from core.services.scope import scope_of
 from core.views.web import CHINA_TZ, nav
+from core.views.web.forms import posted
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 nav.add("assessments.index", "标准化自评", "assessment.view", 45, group="standardization")
@@ -40,7 +41,7 @@ def _attachment(filename: str) -> str:
 
 
 def _version() -> int | None:
-    raw = request.form.get("version", "")
+    raw = posted().get("version", "")
     return int(raw) if raw.isdigit() else None
 
 
@@ -76,8 +77,8 @@ def create():
         raise NotFound()
     try:
         a = svc.create_assessment(db.session, current_user, ent_id, {
-            "year": request.form.get("year"), "team_leader": request.form.get("team_leader"),
-            "team_members": request.form.get("team_members", "")})
+            "year": posted().get("year"), "team_leader": posted().get("team_leader"),
+            "team_members": posted().get("team_members", "")})
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
@@ -131,18 +132,19 @@ def element_save(assessment_id: int, code: str):
     ids = [it.id for it in a.items if it.element_code == code]
     if not ids:
         raise NotFound()
-    posted = {i: {"item_id": i, **{f: request.form.get(f"{f}_{i}", "") for f in
+    form = posted()
+    answers = {i: {"item_id": i, **{f: form.get(f"{f}_{i}", "") for f in
                                    ("result", "score", "deduction", "reason", "vetoed", "na_reason", "comment")}}
-              for i in ids if f"result_{i}" in request.form}
+               for i in ids if f"result_{i}" in form}
     try:
-        svc.save_items(db.session, current_user, assessment_id, _version(), list(posted.values()))
+        svc.save_items(db.session, current_user, assessment_id, _version(), list(answers.values()))
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
         a = svc.get_assessment(db.session, current_user, assessment_id)
-        return _element(a, code, exc.errors, posted, 422)
+        return _element(a, code, exc.errors, answers, 422)
     flash("已保存", "success")
-    nxt = request.form.get("next")
+    nxt = posted().get("next")
     if nxt and nxt != code:
         return redirect(url_for(".element", assessment_id=assessment_id, code=nxt))
     return redirect(url_for(".detail", assessment_id=assessment_id) if nxt == "" else
@@ -154,9 +156,9 @@ def element_save(assessment_id: int, code: str):
 def team(assessment_id: int):
     try:
         svc.update_team(db.session, current_user, assessment_id, {
-            "version": _version(), "team_leader": request.form.get("team_leader"),
-            "team_members": request.form.get("team_members", ""),
-            "deaths_in_window": request.form.get("deaths_in_window")})
+            "version": _version(), "team_leader": posted().get("team_leader"),
+            "team_members": posted().get("team_members", ""),
+            "deaths_in_window": posted().get("deaths_in_window")})
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
@@ -170,7 +172,7 @@ def team(assessment_id: int):
 def submit(assessment_id: int):
     try:
         a = svc.submit(db.session, current_user, assessment_id,
-                       {"version": _version(), "signer_name": request.form.get("signer_name")})
+                       {"version": _version(), "signer_name": posted().get("signer_name")})
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
@@ -184,7 +186,7 @@ def submit(assessment_id: int):
 def review(assessment_id: int):
     try:
         a = svc.review(db.session, current_user, assessment_id, {
-            "version": _version(), "decision": request.form.get("decision"), "comment": request.form.get("comment")})
+            "version": _version(), "decision": posted().get("decision"), "comment": posted().get("comment")})
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
@@ -197,7 +199,7 @@ def review(assessment_id: int):
 @login_required
 def hazards(assessment_id: int):
     try:
-        made = svc.create_hazards(db.session, current_user, assessment_id, request.form.getlist("item_ids"))
+        made = svc.create_hazards(db.session, current_user, assessment_id, posted().getlist("item_ids"))
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
@@ -272,7 +274,7 @@ def enterprise(enterprise_id: int):
 @bp.post("/enterprises/<int:enterprise_id>/lifecycle/<action>")
 @login_required
 def lifecycle(enterprise_id: int, action: str):
-    data = {k: request.form.get(k) for k in ("grade", "certificate_no", "certified_on", "reason")}
+    data = {k: posted().get(k) for k in ("grade", "certificate_no", "certified_on", "reason")}
     try:
         svc.lifecycle_action(db.session, current_user, enterprise_id, action, {**data, "version": _version()})
         db.session.commit()

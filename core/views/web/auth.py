@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from core.extensions import db
 from core.services import users
 from core.services.errors import ValidationFailed
+from core.views.web.forms import posted
 
 bp = Blueprint("auth", __name__)
 
@@ -26,16 +27,16 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     error = None
-    username = request.form.get("username", "").strip()
+    username = posted().get("username", "").strip()
     if request.method == "POST":
         try:
-            user = users.authenticate(db.session, username, request.form.get("password", ""))
+            user = users.authenticate(db.session, username, posted().get("password", ""))
         except users.LoginRefused as exc:
             db.session.commit()  # keep the failure count and the audit entry
             error = exc.message
         else:
             db.session.commit()
-            login_user(user, remember=bool(request.form.get("remember")))
+            login_user(user, remember=posted().checked("remember"))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error, username=username), (401 if error else 200)
 
@@ -55,7 +56,7 @@ def account():
     errors = {}
     if request.method == "POST":
         try:
-            new_token, _ = users.create_token(db.session, current_user, current_user, request.form.get("name", "").strip())
+            new_token, _ = users.create_token(db.session, current_user, current_user, posted().get("name", "").strip())
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()

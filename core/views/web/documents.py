@@ -30,6 +30,7 @@ from core.services import documents, enterprises
 from core.services.errors import NotFound, ServiceError, ValidationFailed
 from core.services.permissions import can, require
 from core.views.web import nav
+from core.views.web.forms import posted
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 nav.add("documents.index", "执法文书", "document.view", 17, group="inspections")
@@ -200,7 +201,7 @@ def order_new(enterprise_id: int):
     agency, ent, hazards = documents.order_form_data(db.session, current_user, enterprise_id)
     signers = documents.signer_options(db.session, agency)
     errors: list[str] = []
-    form = request.form
+    form = posted()
     if request.method == "POST":
         chosen = form.getlist("hazard_ids")
         raw = {"enterprise_id": ent.id, "deadline": form.get("deadline"),
@@ -224,7 +225,7 @@ def review_new(document_id: int):
     agency, order, hazards = documents.review_form_data(db.session, current_user, document_id)
     signers = documents.signer_options(db.session, agency)
     errors: list[str] = []
-    form = request.form
+    form = posted()
     if request.method == "POST":
         raw = {"order_id": order.id, "signer_ids": form.getlist("signer_ids"), "opinion": form.get("opinion"),
                "inspection_run_id": form.get("inspection_run_id"),
@@ -268,7 +269,7 @@ def typed_new(doc_type: str, enterprise_id: int):
     agency, ent, config = documents.typed_form_data(db.session, current_user, doc_type, enterprise_id)
     signers = documents.signer_options(db.session, agency) if config["min_signers"] else []
     errors: list[str] = []
-    form = request.form
+    form = posted()
     if request.method == "POST":
         raw = {"doc_type": doc_type, "enterprise_id": ent.id, "signer_ids": form.getlist("signer_ids"),
                "fields": {f.name: form.get(f"field_{f.name}", "") for f in config["fields"]}}
@@ -308,7 +309,7 @@ def _signer_names(review: LegalReview) -> list[str]:
 @login_required
 def legal_decide(review_id: int):
     review = documents.get_legal_review(db.session, current_user, review_id)
-    form = request.form
+    form = posted()
     raw = {"version": form.get("version"), "approve": form.get("decision") == "approve",
            "opinion": form.get("opinion")}
     result, errors = _issue(LegalDecisionIn, lambda s, a, d: documents.decide_legal_review(s, a, review_id, d), raw)
@@ -332,7 +333,7 @@ def verify(code: str):
         if upload is not None and upload.filename:
             doc, matches = documents.verify(db.session, code, upload.read(current_app.config["ATTACHMENT_MAX_BYTES"]))
         else:
-            typed = (request.form.get("sha256") or "").strip().lower()
+            typed = (posted().get("sha256") or "").strip().lower()
             matches = typed == doc.pdf_sha256 if typed else None
     return render_template("documents/verify.html", doc=doc, code=code, matches=matches,
                            type_name=doc.data.get("type_name") if doc else None), (200 if doc else 404)

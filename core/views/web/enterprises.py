@@ -34,7 +34,7 @@ from core.services import assessments, enterprises, hazards, importexport, juris
 from core.services.errors import Conflict, ValidationFailed
 from core.services.permissions import can, require
 from core.views.web import nav
-from core.views.web.forms import checked, flat_errors, form_data, load
+from core.views.web.forms import flat_errors, form_data, load, posted
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
 nav.add("enterprises.index", "企业", "enterprise.view", 10, audience="government")
@@ -153,15 +153,27 @@ def _values_of(ent) -> dict[str, Any]:
 
 
 def _posted(ent=None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Form post → (schema input, values to re-render). Sector data not edited here is carried over."""
-    raw = form_data(request.form, skip=("csrf_token",))
-    chosen = {code: request.form.getlist(f"activity_{code}") for code in plugins().sectors
-              if checked(request.form, f"sector_{code}")}
+    """Form post → (schema input, values to re-render).
+
+    A sector is kept, added or removed by its box (``sector_<code>``, after a hidden ``0``); its activities come
+    from the ``activity_<code>`` group when the form showed it. A sector whose box was not on the form (its plugin
+    no longer enabled, say) and every sector's data, which this form does not edit, are carried over unchanged."""
+    form = posted()
+    raw = form_data()
     for key in list(raw):
         if key.startswith(("sector_", "activity_")):
             raw.pop(key)
-    existing = {s.sector: s.data for s in ent.sectors} if ent is not None else {}
-    raw["sectors"] = [{"sector": c, "activities": acts, "data": existing.get(c, {})} for c, acts in chosen.items()]
+    existing = {s.sector: s for s in ent.sectors} if ent is not None else {}
+    chosen: dict[str, list[str]] = {}
+    for code in dict.fromkeys([*existing, *plugins().sectors]):
+        shown = form.flag(f"sector_{code}")
+        if shown is False or (shown is None and code not in existing):
+            continue
+        row = existing.get(code)
+        chosen[code] = (form.getlist(f"activity_{code}") if form.shown(f"activity_{code}") or row is None
+                        else list(row.activities or []))
+    raw["sectors"] = [{"sector": c, "activities": acts, "data": existing[c].data if c in existing else {}}
+                      for c, acts in chosen.items()]
     if ent is not None and not can(current_user, "enterprise.update_supervision"):
         for key in SUPERVISION_FIELDS:
             raw.pop(key, None)

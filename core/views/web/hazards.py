@@ -162,7 +162,7 @@ def create():
         return render_template("hazards/pick_enterprise.html", page=page, q=q)
     ent = enterprises.get_enterprise(db.session, current_user, enterprise_id)
     if request.method == "POST":
-        raw = form_data(request.form)
+        raw = form_data()
         raw["enterprise_id"] = str(ent.id)
         try:
             data, uploads = load_with_uploads(HazardIn(), raw, request.files.getlist(PHOTOS))
@@ -288,7 +288,7 @@ def act(hazard_id: int, code: str):
             return _act_page(h, action, {}, refused.status, refused=refused.message)
         return _act_page(h, action, _action_values(h, code))
 
-    values = form_data(request.form)
+    values = form_data()
     try:
         data, uploads = load_with_uploads(action.schema(), values, request.files.getlist(PHOTOS))
         hazard_flow.perform(db.session, current_user, hazard_id, code, data, uploads=uploads)

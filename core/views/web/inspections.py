@@ -24,6 +24,7 @@ from core.services.attachments import check_uploads, storage_path
 from core.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from core.services.permissions import can, require
 from core.views.web import nav
+from core.views.web.forms import form_data, posted
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 nav.add("inspections.tasks", "执法检查", "inspection.enforce", 14, audience="government", group="inspections")
@@ -71,7 +72,7 @@ def start():
         task = risks.get_task(db.session, current_user, task_id)
     applicable = inspections.applicable_checklists(ent)
     if request.method == "POST":
-        chosen = request.form.getlist("checklists")
+        chosen = posted().getlist("checklists")
         try:
             run = inspections.start_run(db.session, current_user, {
                 "checklists": chosen, "task_id": task.id if task else None, "kind": "self_check"})
@@ -145,7 +146,7 @@ def _json_error(exc: ServiceError):
 @login_required
 def answer(run_id: int):
     """Autosave of one answer (JSON, or form/multipart with ``photos``): the saved answer and the run's progress."""
-    raw = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    raw = request.get_json(silent=True) if request.is_json else form_data()
     try:
         data = AnswerIn().load(raw or {})
     except ValidationError as exc:
@@ -176,7 +177,7 @@ def save(run_id: int):
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for(".detail", run_id=run_id))
-    form = request.form
+    form = posted()
     errors: list[str] = []
     saved = 0
     for iv in view.items:
@@ -195,7 +196,7 @@ def save(run_id: int):
             uploads = check_uploads(files, images_only=True) if files else []
             inspections.save_answer(db.session, current_user, run_id, {
                 "item_id": iv.item.id, "value": value, "comment": comment,
-                "version": form.get(f"version-{key}", type=int)}, uploads=uploads)
+                "version": form.integer(f"version-{key}")}, uploads=uploads)
             db.session.commit()
             saved += 1
         except (ValidationFailed, Conflict) as exc:
@@ -208,12 +209,12 @@ def save(run_id: int):
     elif saved:
         flash(f"已保存 {saved} 条答案", "success")
     if form.get("complete") and not errors:
-        return _complete(run_id, form.get("run_version", type=int))
+        return _complete(run_id, form.integer("run_version"))
     return redirect(url_for(".detail", run_id=run_id))
 
 
 def _complete(run_id: int, version: int | None):
-    position = {k: request.form.get(k) for k in POSITION_FIELDS}
+    position = {k: posted().get(k) for k in POSITION_FIELDS}
     try:
         run = field.complete(db.session, current_user, run_id, version, position)
         db.session.commit()
@@ -231,7 +232,7 @@ def _complete(run_id: int, version: int | None):
 @bp.post("/<int:run_id>/complete")
 @login_required
 def complete(run_id: int):
-    return _complete(run_id, request.form.get("version", type=int))
+    return _complete(run_id, posted().integer("version"))
 
 
 @bp.get("/<int:run_id>/photos/<int:attachment_id>")
@@ -284,13 +285,13 @@ def enforce_start(enterprise_id: int):
         values = {"checklists": [c.code for c in inspections.applicable_checklists(ent)], "place": ent.address,
                   "draw_item_id": request.args.get("draw_item_id", type=int), "gps_missing": "unsupported"}
         return render_template("inspections/enforce_start.html", **_start_context(ent, values, {}))
-    form = request.form
+    form = posted()
     values = {k: form.get(k) for k in ("co_inspector_id", "place", "onsite_name", "onsite_title", "draw_item_id",
                                        *POSITION_FIELDS)}
     values["checklists"] = form.getlist("checklists")
     data = {**values, "kind": "enforcement", "enterprise_id": ent.id,
-            "co_inspector_id": form.get("co_inspector_id", type=int),
-            "draw_item_id": form.get("draw_item_id", type=int)}
+            "co_inspector_id": form.integer("co_inspector_id"),
+            "draw_item_id": form.integer("draw_item_id")}
     try:
         run = inspections.start_run(db.session, current_user, data)
         db.session.commit()
@@ -310,7 +311,7 @@ def sign(run_id: int):
     """One signature (multipart: ``role``, ``name``/``title`` for the on-site person, the PNG in ``image``, the
     position); JSON answer for signature.js."""
     try:
-        data = SignatureIn().load({k: v for k, v in request.form.items() if k != "csrf_token"})
+        data = SignatureIn().load({k: v for k, v in posted().items() if k != "csrf_token"})
     except ValidationError as exc:
         return _json_error(ValidationFailed(exc.messages))
     image = request.files.get("image")

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from core.extensions import db
 from core.services import notifications
 from core.views.web import nav
+from core.views.web.forms import posted
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 nav.add("notifications.index", "通知", "notification.view", 70)
@@ -48,7 +49,7 @@ def index():
 def read(notification_id: int):
     row = notifications.mark_read(db.session, current_user, notification_id)
     db.session.commit()
-    if request.form.get("go") and row.link and _local(row.link):
+    if posted().get("go") and row.link and _local(row.link):
         return redirect(row.link)
     return redirect(_back())
 
@@ -69,5 +70,5 @@ def _local(link: str) -> bool:
 
 
 def _back() -> str:
-    target = request.form.get("back") or ""
+    target = posted().get("back") or ""
     return target if target and _local(target) else url_for(".index")

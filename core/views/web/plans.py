@@ -23,7 +23,7 @@ from core.services.errors import Conflict, ValidationFailed
 from core.services.permissions import can
 from core.services.scope import path_clause, scope_of
 from core.views.web import nav
-from core.views.web.forms import flat_errors, load
+from core.views.web.forms import flat_errors, load, posted
 
 bp = Blueprint("plans", __name__)
 nav.add("plans.index", "执法计划", "plan.view", 12, group="inspections")
@@ -54,7 +54,7 @@ def _step(service: Callable[..., Any], done: str, endpoint: str, object_id: int,
     """A button that changes one versioned object (approve, publish, void): the service with the version the page
     showed, then back to the object's page with ``done`` or the conflict's message."""
     try:
-        service(db.session, current_user, object_id, _int(request.form.get("version")))
+        service(db.session, current_user, object_id, _int(posted().get("version")))
         db.session.commit()
     except Conflict as exc:
         return _conflict(exc, endpoint, **args)
@@ -110,11 +110,11 @@ def plan_new():
     plans.managing_agency(db.session, current_user)
     if request.method == "POST":
         try:
-            plan = plans.create_plan(db.session, current_user, load(InspectionPlanIn(), _plan_raw(request.form)))
+            plan = plans.create_plan(db.session, current_user, load(InspectionPlanIn(), _plan_raw(posted())))
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
-            return _plan_form(None, _plan_raw(request.form), exc.errors, 422)
+            return _plan_form(None, _plan_raw(posted()), exc.errors, 422)
         flash(f"已制定{plan.title}（草稿）", "success")
         return redirect(url_for(".plan_detail", plan_id=plan.id))
     return _plan_form(None, _plan_values(None))
@@ -136,7 +136,7 @@ def plan_edit(plan_id: int):
     plan = plans.get_plan(db.session, current_user, plan_id)
     plans.ensure_manager(current_user, plan)
     if request.method == "POST":
-        raw = _plan_raw(request.form)
+        raw = _plan_raw(posted())
         raw.pop("year", None)
         try:
             data = load(InspectionPlanIn(partial=("year",)), raw)
@@ -145,7 +145,7 @@ def plan_edit(plan_id: int):
         except ValidationFailed as exc:
             db.session.rollback()
             plan = plans.get_plan(db.session, current_user, plan_id)
-            return _plan_form(plan, {**_plan_raw(request.form), "year": plan.year}, exc.errors, 422)
+            return _plan_form(plan, {**_plan_raw(posted()), "year": plan.year}, exc.errors, 422)
         except Conflict as exc:
             return _conflict(exc, ".plan_edit", plan_id=plan_id)
         flash("已保存", "success")
@@ -195,7 +195,7 @@ def _draw_form(values: dict[str, Any], errors: dict | None = None, status: int =
 @login_required
 def draw_new():
     if request.method == "POST":
-        form = request.form
+        form = posted()
         raw = {"title": form.get("title"), "plan_id": form.get("plan_id"), "month": form.get("month"),
                "count": form.get("count"), "seed": form.get("seed"), "sectors": form.getlist("sectors"),
                "classes": form.getlist("classes"), "levels": form.getlist("levels")}
@@ -300,7 +300,7 @@ def _campaign_values(c) -> dict[str, Any]:
 def campaign_new():
     plans.managing_agency(db.session, current_user)
     if request.method == "POST":
-        raw = _campaign_raw(request.form)
+        raw = _campaign_raw(posted())
         try:
             campaign = plans.create_campaign(db.session, current_user, load(CampaignIn(), raw))
             db.session.commit()
@@ -330,7 +330,7 @@ def campaign_edit(campaign_id: int):
     campaign = plans.get_campaign(db.session, current_user, campaign_id)
     plans.ensure_manager(current_user, campaign)
     if request.method == "POST":
-        raw = _campaign_raw(request.form)
+        raw = _campaign_raw(posted())
         try:
             plans.update_campaign(db.session, current_user, campaign.id, load(CampaignIn(), raw))
             db.session.commit()

@@ -50,7 +50,7 @@ from core.services.attachments import check_uploads, storage_path
 from core.services.errors import Conflict, NotFound, ValidationFailed
 from core.services.permissions import can, require
 from core.views.web import nav
-from core.views.web.forms import flat_errors, form_data, load
+from core.views.web.forms import flat_errors, form_data, load, posted
 
 bp = Blueprint("risks", __name__, url_prefix="/risks")
 nav.add("risks.index", "风险清单", "risk.view", 30, group="risks")
@@ -152,7 +152,7 @@ def _values_of(point) -> dict[str, Any]:
 def _posted() -> tuple[dict[str, Any], dict[str, Any]]:
     """Form post → (schema input, values to re-render). Factor selects are named ``f_<method>_<factor>``; only
     the chosen method's go into ``inputs``."""
-    raw = form_data(request.form)
+    raw = form_data()
     values = dict(raw)
     chosen = raw.get("method") or ""
     inputs = {}
@@ -241,8 +241,8 @@ def edit(point_id: int):
 def set_active(point_id: int):
     risks.get_risk_point(db.session, current_user, point_id)
     require(current_user, "risk.manage")
-    active = request.form.get("active") == "1"
-    data = load(VersionIn(), {"version": request.form.get("version")})
+    active = posted().get("active") == "1"
+    data = load(VersionIn(), {"version": posted().get("version")})
     point = risks.set_risk_point_active(db.session, current_user, point_id, data["version"], active)
     db.session.commit()
     flash(f"已{'启用' if active else '停用'}风险点：{point.name}", "success")
@@ -257,7 +257,7 @@ def place(point_id: int):
     require(current_user, "risk.manage")
     back = url_for(".enterprise_map", enterprise_id=point.enterprise_id)
     try:
-        data = load(PlacementIn(), form_data(request.form))
+        data = load(PlacementIn(), form_data())
         risks.update_risk_point(db.session, current_user, point_id, data)
         db.session.commit()
     except ValidationFailed as exc:
@@ -277,7 +277,7 @@ def measure_new(point_id: int):
     require(current_user, "risk.manage")
     values, errors = {}, {}
     if request.method == "POST":
-        values = form_data(request.form)
+        values = form_data()
         try:
             risks.add_measure(db.session, current_user, point_id, load(MeasureIn(), values))
             db.session.commit()
@@ -300,7 +300,7 @@ def measure_edit(point_id: int, measure_id: int):
               "version": point.version}
     errors, conflict, status = {}, None, 200
     if request.method == "POST":
-        values = form_data(request.form)
+        values = form_data()
         try:
             risks.update_measure(db.session, current_user, point_id, measure_id, load(MeasureUpdateIn(), values))
             db.session.commit()
@@ -339,7 +339,7 @@ def task_new(point_id: int):
                               "next_due": hazards.today().isoformat()}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        values = form_data(request.form)
+        values = form_data()
         try:
             risks.add_task(db.session, current_user, point_id, load(TaskIn(), values))
             db.session.commit()
@@ -366,7 +366,7 @@ def task_edit(task_id: int):
     values = {k: getattr(task, k) for k in fields}
     errors, conflict, status = {}, None, 200
     if request.method == "POST":
-        values = form_data(request.form)
+        values = form_data()
         try:
             risks.update_task(db.session, current_user, task_id, load(TaskUpdateIn(), values))
             db.session.commit()
@@ -409,7 +409,7 @@ def check(task_id: int):
     errors: dict[str, list[str]] = {}
     conflict, status = None, 200
     if request.method == "POST":
-        values = form_data(request.form)
+        values = form_data()
         try:
             errs: dict[str, Any] = {}
             data: dict[str, Any] = {}

@@ -21,6 +21,7 @@ from core.services.permissions import require
 from core.services.scope import scope_of
 from core.services.stats import COLUMNS, Counts, Period
 from core.views.web import CHINA_TZ, nav
+from core.views.web.forms import posted
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 nav.add("stats.index", "隐患统计", "stats.view", 40, group="hazards")
@@ -173,7 +174,7 @@ def report_pdf():
 def _report_values(form) -> dict[str, Any]:
     """The posted fields (only those present: a submit without them keeps the draft's text)."""
     version = form.get("version", "")
-    values: dict[str, Any] = {k: form[k] for k in ("analysis", "signer_name") if k in form}
+    values: dict[str, Any] = {k: form.get(k) for k in ("analysis", "signer_name") if k in form}
     return {**values, "version": int(version) if version.isdigit() else None}
 
 
@@ -199,8 +200,8 @@ def report_new():
     if ent_id is None:
         raise NotFound()
     try:
-        period = Period.parse(request.form.get("period", ""))
-        report = self_reports.create_draft(db.session, current_user, ent_id, period, _report_values(request.form))
+        period = Period.parse(posted().get("period", ""))
+        report = self_reports.create_draft(db.session, current_user, ent_id, period, _report_values(posted()))
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
@@ -235,7 +236,7 @@ def report_detail(report_id: int):
 @bp.post("/self-reports/<int:report_id>/save")
 @login_required
 def report_save(report_id: int):
-    values = _report_values(request.form)
+    values = _report_values(posted())
     try:
         self_reports.update_draft(db.session, current_user, report_id, values)
         db.session.commit()
@@ -249,7 +250,7 @@ def report_save(report_id: int):
 @bp.post("/self-reports/<int:report_id>/submit")
 @login_required
 def report_submit(report_id: int):
-    values = _report_values(request.form)
+    values = _report_values(posted())
     try:
         report = self_reports.submit(db.session, current_user, report_id, values)
         db.session.commit()
