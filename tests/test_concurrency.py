@@ -110,3 +110,19 @@ def test_the_same_order_issued_at_once_takes_one_number(tmp_path):
         assert _scalar(url, "SELECT count(*) FROM documents") == 1
         number = next(p["document"]["number"] for s, p in results if s == 201)
         assert number.endswith("1号"), number
+
+
+def test_the_same_idempotency_key_at_once_registers_once(tmp_path):
+    """Issue 14 item 3: a phone retrying a 重大隐患 report over a bad network sends the same request with the
+    same Idempotency-Key 6 times at once: one hazard, every answer the same 201 body (5 of them replayed)."""
+    def setup(session, world):
+        return {"ent": world.enterprises["E1"], "token": _tokens(session, world, "ent1_mgr", 1)[0]}
+
+    with serve_gunicorn(tmp_path, setup) as (base, data, url):
+        body = {"enterprise_id": data["ent"], "description": "并发重复上报", "category": "thing", "level": "major"}
+        headers = {"Idempotency-Key": "phone-retry-000001"}
+        results = in_parallel([lambda: request("POST", base + "/api/v1/hazards", data["token"], body, headers)
+                               for _ in range(6)])
+        assert Counter(status for status, _ in results) == {201: 6}, results
+        assert len({payload["id"] for _, payload in results}) == 1
+        assert _scalar(url, "SELECT count(*) FROM hazards WHERE description = '并发重复上报'") == 1

@@ -31,6 +31,7 @@ from core.models.hazard import (
     HazardTransition,
     Notification,
 )
+from core.models.idempotency import IdempotencyRecord
 from core.models.inspection import (
     InspectionAnswer,
     InspectionEvent,
@@ -81,6 +82,7 @@ __all__ = [
     "HazardState",
     "HazardSupervision",
     "HazardTransition",
+    "IdempotencyRecord",
     "InspectionAnswer",
     "InspectionEvent",
     "InspectionRun",

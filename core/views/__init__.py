@@ -31,10 +31,11 @@ def concurrency_status(exc: DBAPIError) -> int | None:
 
 
 def register_views(app: Flask) -> None:
-    from core.views import api, web
+    from core.views import api, idempotency, web
 
     web.init_app(app)
     api.init_app(app)
+    idempotency.init_app(app)
 
     @app.errorhandler(DBAPIError)
     def _database_conflict(exc: DBAPIError):

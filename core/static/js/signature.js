@@ -12,7 +12,16 @@
   var csrfInput = document.querySelector("input[name=csrf_token]");
   var csrf = csrfInput ? csrfInput.value : "";
 
+  // One key per pad and page: a retry after a lost answer replays the first signature instead of adding a
+  // second (core/views/idempotency.py). getRandomValues works on plain http too, unlike randomUUID.
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
   function setup(pad) {
+    var key = newKey();
     var canvas = pad.querySelector("[data-canvas]");
     var msg = pad.querySelector("[data-msg]");
     var ctx = canvas.getContext("2d");
@@ -97,7 +106,7 @@
           body.append("image", blob, "signature.png");
           fetch(pad.getAttribute("data-sign-url"), {
             method: "POST", body: body, credentials: "same-origin",
-            headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
+            headers: { "X-CSRFToken": csrf, "Accept": "application/json", "Idempotency-Key": key }
           }).then(function (resp) {
             return resp.json().catch(function () { return {}; }).then(function (json) { return { ok: resp.ok, json: json }; });
           }).then(function (r) {

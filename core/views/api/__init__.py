@@ -3,6 +3,10 @@
 Authentication is by API token only (``Authorization: Bearer aj_…``): no session cookies, so no CSRF surface.
 Errors are JSON: ``{"code", "status", "message", "errors"}``; validation errors are 422 with
 ``errors.json.<field>`` lists of Chinese messages (the shape webargs uses for request-body errors).
+
+Writes may carry an ``Idempotency-Key`` header (8–64 characters of ``A-Za-z0-9_.:-``, e.g. a UUID): a retry with the
+same key and body within 24 hours gets the first answer again (``Idempotent-Replayed: true``) instead of writing
+twice; the same key with another body is 422.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from core.extensions import READ_METHODS, csrf, db
 from core.services import users
 from core.services.errors import ServiceError, ValidationFailed
+from core.views import idempotency
 
 API_PREFIX = "/api/v1"
 
@@ -58,7 +63,7 @@ def authenticate():
             g.api_token_use = token.id  # saved after the answer, see _record_token_use
         else:
             users.record_token_use(db.session, token.id)  # committed with the request's write, or not at all
-    return None
+    return idempotency.begin(token.user.id)  # a retried write with the same Idempotency-Key: the first answer
 
 
 def _record_token_use(response):

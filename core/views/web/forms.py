@@ -22,6 +22,8 @@ from werkzeug.datastructures import MultiDict
 
 from core.services.errors import ValidationFailed
 
+#: Fields every form carries that are not data: the CSRF token and the idempotency key (core.views.idempotency).
+FORM_CONTROL = ("csrf_token", "_idempotency_key")
 #: What a hidden default or an unticked box says; anything else posted for a checkbox means "checked".
 _OFF = frozenset({"", "0", "false", "off"})
 
@@ -70,11 +72,11 @@ class Posted:
         "nothing chosen" (``[]`` and :meth:`shown`) differs from "not on the form" (``[]`` and not shown)."""
         return [v for v in self._form.getlist(name) if v != ""]
 
-    def items(self, *, skip: tuple[str, ...] = ("csrf_token",)) -> list[tuple[str, str]]:
+    def items(self, *, skip: tuple[str, ...] = FORM_CONTROL) -> list[tuple[str, str]]:
         """``(name, value)`` per field as :meth:`get` reads it, in form order."""
         return [(k, self.get(k) or "") for k in self._form if k not in skip]
 
-    def data(self, *, lists: tuple[str, ...] = (), skip: tuple[str, ...] = ("csrf_token",)) -> dict[str, Any]:
+    def data(self, *, lists: tuple[str, ...] = (), skip: tuple[str, ...] = FORM_CONTROL) -> dict[str, Any]:
         """The post flattened for a schema: one value per field (:meth:`get`), all values (:meth:`getlist`) for
         the fields in ``lists``; fields not on the form are absent, so a partial load leaves them alone."""
         data: dict[str, Any] = {}
@@ -89,7 +91,7 @@ def posted() -> Posted:
     return Posted(request.form)
 
 
-def form_data(*, lists: tuple[str, ...] = (), skip: tuple[str, ...] = ("csrf_token",)) -> dict[str, Any]:
+def form_data(*, lists: tuple[str, ...] = (), skip: tuple[str, ...] = FORM_CONTROL) -> dict[str, Any]:
     """The current request's post flattened for a schema (:meth:`Posted.data`)."""
     return posted().data(lists=lists, skip=skip)
 

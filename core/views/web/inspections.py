@@ -311,7 +311,7 @@ def sign(run_id: int):
     """One signature (multipart: ``role``, ``name``/``title`` for the on-site person, the PNG in ``image``, the
     position); JSON answer for signature.js."""
     try:
-        data = SignatureIn().load({k: v for k, v in posted().items() if k != "csrf_token"})
+        data = SignatureIn().load(dict(posted().items()))
     except ValidationError as exc:
         return _json_error(ValidationFailed(exc.messages))
     image = request.files.get("image")
