@@ -124,14 +124,16 @@ class _Seeder:
         step = self.session.scalar(select(HazardTransition).where(HazardTransition.hazard_id == hazard.id)
                                    .order_by(HazardTransition.id.desc()).limit(1))
         step.at = when
-        if hazard.closed_at is not None and hazard.closed_at > when:
-            hazard.closed_at = when
-        if hazard.rectified_at is not None and hazard.rectified_at > when:
-            hazard.rectified_at = when
-        if hazard.reported_at is not None and hazard.reported_at > when:
-            hazard.reported_at = when
+        for stamp in ("closed_at", "rectified_at", "reported_at"):
+            value = getattr(hazard, stamp)
+            # SQLite gives back naive UTC datetimes once the row was re-read (perform() refreshes it under lock).
+            if value is not None and (value if value.tzinfo else value.replace(tzinfo=UTC)) > when:
+                setattr(hazard, stamp, when)
 
     def act(self, actor: User, hazard: Hazard, code: str, day: date, photos: bool = False, **data: Any) -> None:
+        # The previous step's backdating is pending on the hazard; flush it first so that the version we send is
+        # the one perform() checks (it flushes and re-reads the row under lock).
+        self.session.flush()
         hazard_flow.perform(self.session, actor, hazard.id, code, {"version": hazard.version, **data},
                             uploads=self.photo() if photos else None, on=day)
         self.backdate(hazard, day)

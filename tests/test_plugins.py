@@ -26,6 +26,7 @@ from core.models import EnterpriseSector
 from core.plugin_types import Classification, Finding, HazardTransitionEvent, SectorInfo
 from core.plugins import PluginLoadError, build_plugin_manager
 from tests.conftest import base_config
+from tests.forms import page_form
 from tests.plugins import fake_sector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -368,9 +369,10 @@ def test_disabled_plugin_data_is_kept_on_update_through_the_service(session, wor
 
 def test_disabled_plugin_data_is_kept_when_the_web_form_is_saved(session, world, login):
     ent_id = _add_disabled_sector_row(session, world)
-    version = world.ent(session, "E1").version
-    response = login("xa_reg").post(f"/enterprises/{ent_id}/edit",
-                                    data={"version": version, "name": "测试E1有限公司（改名）"})
+    client, url = login("xa_reg"), f"/enterprises/{ent_id}/edit"
+    form = page_form(client.get(url), page_url=url).set("name", "测试E1有限公司（改名）")
+    assert "sector_hazchem" not in form.names()  # a disabled plugin's sector is not on the form
+    response = form.uncheck("sector_fake").submit(client)
     assert response.status_code == 302, response.get_data(as_text=True)
     rows = _sector_rows(session, ent_id)
     assert rows.get("hazchem") == (["储存"], {"licence_no": "闽厦危化经字〔2025〕001"})

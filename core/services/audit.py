@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from core.models import AuditEntry
+from core.models.base import utcnow
 from core.services.actors import Actor
 
 
@@ -64,3 +65,23 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+#: A refused request is recorded once per user, request and this window: a scanner walking ids fills no disk,
+#: and a reviewer still sees who probed what and when.
+REFUSAL_WINDOW = timedelta(minutes=10)
+REFUSED = "refused"
+
+
+def record_refusal(session: Session, actor: Actor, status: int, method: str, path: str) -> AuditEntry | None:
+    """Record that ``actor`` was refused ``method path`` — 403 (not permitted) or 404 (missing *or outside the
+    actor's scope*; the answer never tells the two apart, the audit log does not need to either). None when the
+    same refusal was recorded within :data:`REFUSAL_WINDOW`. The caller commits, after rolling back the refused
+    request's own work."""
+    summary = f"{method} {path} → {status}"[:300]
+    recent = session.scalar(select(AuditEntry.id).where(
+        AuditEntry.actor_id == actor.id, AuditEntry.action == REFUSED, AuditEntry.summary == summary,
+        AuditEntry.at >= utcnow() - REFUSAL_WINDOW).limit(1))
+    if recent is not None:
+        return None
+    return record(session, actor, REFUSED, "request", status, summary=summary)

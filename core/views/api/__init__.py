@@ -19,7 +19,7 @@ from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError
 
 from core.extensions import READ_METHODS, csrf, db
-from core.services import users
+from core.services import audit, users
 from core.services.errors import ServiceError, ValidationFailed
 from core.views import idempotency
 
@@ -81,6 +81,22 @@ def _record_token_use(response):
     return response
 
 
+def _audit_refusal(status: int) -> None:
+    """A service refused the actor (403, or 404 for an object outside its scope): keep a trace of the attempt
+    in the audit log (issue 14: refused cross-scope attempts were invisible). Best effort: a busy database
+    loses the trace, never the answer."""
+    from flask_login import current_user
+
+    actor = g.get("api_user") or (current_user if current_user.is_authenticated else None)
+    if actor is None:
+        return
+    try:
+        audit.record_refusal(db.session, actor, status, request.method, request.full_path.rstrip("?"))
+        db.session.commit()
+    except DBAPIError:
+        db.session.rollback()
+
+
 def init_app(app: Flask) -> None:
     from core.views.api import (
         assessments,
@@ -117,6 +133,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
         db.session.rollback()
+        if exc.status in (403, 404):
+            _audit_refusal(exc.status)
         if request.path.startswith("/api/"):
             if isinstance(exc, ValidationFailed):
                 return error_response(exc.status, exc.message, {"json": exc.errors})

@@ -156,8 +156,9 @@ def _posted(ent=None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Form post → (schema input, values to re-render).
 
     A sector is kept, added or removed by its box (``sector_<code>``, after a hidden ``0``); its activities come
-    from the ``activity_<code>`` group when the form showed it. A sector whose box was not on the form (its plugin
-    no longer enabled, say) and every sector's data, which this form does not edit, are carried over unchanged."""
+    from the ``activity_<code>`` group when the form showed it. An enabled sector whose box was not on the form
+    and every sector's data, which this form does not edit, are carried over unchanged; a disabled plugin's
+    sector is not on the form and the service keeps it (enterprises.update_enterprise)."""
     form = posted()
     raw = form_data()
     for key in list(raw):
@@ -165,7 +166,7 @@ def _posted(ent=None) -> tuple[dict[str, Any], dict[str, Any]]:
             raw.pop(key)
     existing = {s.sector: s for s in ent.sectors} if ent is not None else {}
     chosen: dict[str, list[str]] = {}
-    for code in dict.fromkeys([*existing, *plugins().sectors]):
+    for code in plugins().sectors:  # a disabled plugin's sector is kept by the service itself
         shown = form.flag(f"sector_{code}")
         if shown is False or (shown is None and code not in existing):
             continue

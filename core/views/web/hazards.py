@@ -280,10 +280,10 @@ def act(hazard_id: int, code: str):
     if action is None:
         abort(404)
     h = hazards.get_hazard(db.session, current_user, hazard_id)
+    refused = hazard_flow.refusal(current_user, h, action)
+    if isinstance(refused, PermissionDenied):
+        raise refused  # before reading the post: a user who may not act learns nothing from validation messages
     if request.method == "GET":
-        refused = hazard_flow.refusal(current_user, h, action)
-        if isinstance(refused, PermissionDenied):
-            raise refused
         if refused is not None:
             return _act_page(h, action, {}, refused.status, refused=refused.message)
         return _act_page(h, action, _action_values(h, code))
