@@ -344,9 +344,12 @@ def test_dates_round_trip(as_user, world):
 
 
 def _refused(resp, session, before_ents, before_audit, status=422):
+    """Nothing changed. A refused permission (403) is itself audited once as "refused" (R-N4); nothing else is."""
     body = assert_chinese_error(resp, status)
     assert enterprise_count(session) == before_ents
-    assert audit_count(session) == before_audit
+    expected_refusals = 1 if status == 403 else 0
+    assert audit_count(session) == before_audit + expected_refusals
+    assert audit_count(session, action="refused") >= expected_refusals
     return body
 
 
