@@ -1,4 +1,4 @@
-"""挂牌督办通知书 (R-O2) and 法制审核 (R-E5), and the signatures of an inspection embedded in a 指令书 (R-E4).
+"""挂牌督办通知书 (R-O2) and 法制审核 (R-E5), and a 指令书 issued in an inspection signed for itself (R-E4).
 
 * The notice is made from a 重大事故隐患 listed at 县区 level by the listing agency's 监管人员; its PDF has every
   filled field (督办单位, 隐患, 整改责任单位, 整改期限, 督办要求 …) and the configured neutral wording.
@@ -232,9 +232,10 @@ def test_legal_review_pages(session, world, insp2, order_needs_review, login):
 
 # --- signatures of the inspection ---------------------------------------------------------------------------------
 
-def test_order_issued_in_an_inspection_embeds_its_signatures(session, world, insp2):
-    """R-E4: a 指令书 issued with ``inspection_run_id`` carries the run's drawn signatures as images and adds a
-    document_issued step to the run's full-process record."""
+def test_order_issued_in_an_inspection_is_signed_for_itself(session, world, insp2):
+    """R-E4, issue 15 item 3: the signatures drawn at the end of an inspection were given for its 现场检查记录;
+    a 指令书 issued from the run does not carry them (no pictures, empty signature lines, no printed names on
+    them) and adds a document_issued step to the run's full-process record."""
     ent = world.ent(session, "E1")
     run = InspectionRun(enterprise_id=ent.id, scope_path=ent.scope_path, kind="enforcement",
                         started_by_id=world.users["xa_insp"], started_by_name="xa_insp")
@@ -254,12 +255,12 @@ def test_order_issued_in_an_inspection_embeds_its_signatures(session, world, ins
         "enterprise_id": ent.id, "deadline": date.today() + timedelta(days=3), "inspection_run_id": run.id,
         "items": [{"hazard_id": h.id}], "signer_ids": [world.users["xa_insp"], insp2.id]})
     assert doc.inspection_run_id == run.id
-    assert [(s["role"], s["name"]) for s in doc.data["signatures"]] == [
-        ("inspector", "xa_insp"), ("inspector", "李执法"), ("enterprise", "王现场")]
+    assert "signatures" not in doc.data
     reader = PdfReader(io.BytesIO(documents.pdf_bytes(doc)))
-    images = [img for page in reader.pages for img in page.images]
-    assert len(images) == 3
-    assert "王现场" in "".join(reader.pages[0].extract_text().split())
+    assert [img for page in reader.pages for img in page.images] == []
+    text = "".join(reader.pages[0].extract_text().split())
+    assert "王现场" not in text and "李执法" not in text  # the 证号 lines are filled, the signature lines empty
+    assert "XA-003" in text
     event = session.scalar(select(InspectionEvent).where(InspectionEvent.run_id == run.id,
                                                          InspectionEvent.action == "document_issued"))
     assert event.detail == {"number": doc.number, "doc_type": "rectification_order", "document_id": doc.id}

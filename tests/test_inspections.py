@@ -210,8 +210,8 @@ def test_failing_answers_become_classified_hazards(session, world):
     ]
     # A statement fit for a 执法文书: the cited rule item's text, where it comes from, what was seen; without a rule
     # item, the checklist item that was not met.
-    assert made[0].description == "储罐区未设置泄漏检测报警装置（测试领域基础检查表 第 1.1 条）。现场情况：报警器未安装"
-    assert made[1].description.startswith("测试领域基础检查表 第 1.2 条不合格：")
+    assert made[0].description == "储罐区未设置泄漏检测报警装置（《测试领域基础检查表》检查项 1.1）。现场情况：报警器未安装"
+    assert made[1].description.startswith("《测试领域基础检查表》检查项 1.2不合格：")
     assert inspections.run_date(done) == made[0].found_at.date() or \
         (made[0].found_at + timedelta(hours=8)).date() == inspections.run_date(done)
     # The failing answer's photo is the hazard's evidence; the answers point at their hazards.
