@@ -29,6 +29,7 @@ class DocumentFilterIn(_Blankless):
     date_to = Date(allow_none=True, metadata={"description": "文书日期止（含）"})
     inspector_id = Int(allow_none=True, metadata={"description": "签名执法人员的用户编号"})
     q = Str(allow_none=True, validate=length(100), metadata={"description": "文书编号或企业名称（包含）"})
+    unreceived = Bool(allow_none=True, metadata={"description": "只列被检查单位尚未签收的有效文书"})
 
 
 class DocumentPageIn(DocumentFilterIn):

@@ -119,6 +119,7 @@ class HazardFilterIn(BaseSchema):
     source = Str(allow_none=True, validate=one_of(HAZARD_SOURCES, HAZARD_SOURCES.values()))
     overdue = Bool(allow_none=True)
     supervised = Bool(allow_none=True)
+    supervision_overdue = Bool(allow_none=True, metadata={"description": "督办逾期：挂牌督办期限已过、督办未解除"})
     risk_point_id = Int(allow_none=True)
     found_from = Date(allow_none=True)
     found_to = Date(allow_none=True)

@@ -695,7 +695,7 @@ def get_document(session: Session, actor: Actor, document_id: Any) -> Document:
 
 def _documents_stmt(actor: Actor, doc_type: str | None = None, enterprise_id: int | None = None,
                     date_from: date | None = None, date_to: date | None = None, inspector_id: int | None = None,
-                    hazard_id: int | None = None, q: str | None = None):
+                    hazard_id: int | None = None, q: str | None = None, unreceived: bool | None = None):
     require(actor, "document.view")
     scope = scope_of(actor)
     # Lists show each document's enterprise and agency: loaded in bulk, not one query per row (R-N1).
@@ -716,6 +716,9 @@ def _documents_stmt(actor: Actor, doc_type: str | None = None, enterprise_id: in
     if hazard_id:
         stmt = stmt.where(exists().where(DocumentHazard.document_id == Document.id,
                                          DocumentHazard.hazard_id == hazard_id))
+    if unreceived:
+        # 待签收: issued and in force, not yet received by the enterprise (a superseded one needs no receipt).
+        stmt = stmt.where(Document.status == DocumentStatus.ISSUED.value, Document.received_at.is_(None))
     if q:
         # 文书编号 or the enterprise's name: a search, because a city has tens of thousands of enterprises.
         pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
@@ -736,9 +739,15 @@ def list_documents(session: Session, actor: Actor, doc_type: str | None = None, 
 def document_page(session: Session, actor: Actor, filters: dict[str, Any], after: int | None = None,
                   size: int = 20) -> Page:
     """One keyset page of :func:`list_documents` (``after``: the previous page's ``next_after``)."""
-    keys = ("doc_type", "enterprise_id", "date_from", "date_to", "inspector_id", "hazard_id", "q")
+    keys = ("doc_type", "enterprise_id", "date_from", "date_to", "inspector_id", "hazard_id", "q", "unreceived")
     stmt = _documents_stmt(actor, **{k: filters.get(k) for k in keys})
     return keyset_page(session, stmt, Document.id, after=after, size=size)
+
+
+def unreceived_stmt(actor: Actor):
+    """The documents in the actor's scope awaiting the enterprise's receipt: the 文书待签收 queue, the same
+    rows as the list filtered ``unreceived``."""
+    return _documents_stmt(actor, unreceived=True)
 
 
 def count_for_enterprise(session: Session, actor: Actor, enterprise_id: int) -> int:

@@ -106,6 +106,12 @@ def hazard_query(session: Session, actor: Actor, filters: dict[str, Any]) -> Sel
     if filters.get("supervised") is not None:
         active = exists().where(HazardSupervision.hazard_id == Hazard.id, HazardSupervision.lifted_at.is_(None))
         stmt = stmt.where(active if filters["supervised"] else ~active)
+    if filters.get("supervision_overdue") is not None:
+        # 督办逾期: an active 挂牌督办 whose deadline has passed — not 整改逾期 (``overdue``), which is the
+        # rectification deadline of a hazard still 登记/整改中 (issue 17: two notions, each named).
+        late = exists().where(HazardSupervision.hazard_id == Hazard.id, HazardSupervision.lifted_at.is_(None),
+                              HazardSupervision.due_date < today())
+        stmt = stmt.where(late if filters["supervision_overdue"] else ~late)
     if filters.get("found_from"):
         stmt = stmt.where(Hazard.found_at >= china_midnight_utc(filters["found_from"]))
     if filters.get("found_to"):
