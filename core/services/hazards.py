@@ -94,6 +94,16 @@ def hazard_query(session: Session, actor: Actor, filters: dict[str, Any]) -> Sel
     if filters.get("jurisdiction_id"):
         node = session.get(Jurisdiction, filters["jurisdiction_id"])
         stmt = stmt.where(Hazard.scope_path.like((node.path if node else "/none/") + "%"))
+        if filters.get("direct") and node is not None:
+            # 直属: placed at the node itself, under none of its children (the statistics' "direct" row).
+            children = session.scalars(select(Jurisdiction.path).where(Jurisdiction.parent_id == node.id))
+            stmt = stmt.where(*[~Hazard.scope_path.like(path + "%") for path in children])
+    if filters.get("figure"):
+        # A number of a statistics table (core/services/stats.py): exactly the hidden dangers it counts.
+        from core.services import stats  # stats builds on this module
+
+        period = stats.Period.parse(filters.get("period") or "")
+        stmt = stmt.where(stats.figure_clause(Hazard, period, filters["figure"]))
     for key in ("enterprise_id", "sector", "level", "state", "source", "risk_point_id"):
         if filters.get(key) is not None:
             stmt = stmt.where(getattr(Hazard, key) == filters[key])
