@@ -366,8 +366,11 @@ def page_form(resp: Any, which: int | str | None = None, page_url: str | None = 
     the page must answer with (a form re-rendered with errors answers 400 or 422).
     """
     assert resp.status_code == status, f"the page answered {resp.status_code}, expected {status}"
-    url = page_url if page_url is not None else getattr(resp.request, "path", "") if resp.request else ""
-    forms = parse_forms(resp.get_data(as_text=True), url)
+    if page_url is None and resp.request is not None:
+        # A form without an action posts to the page's own URL, query string included.
+        query = resp.request.query_string.decode()
+        page_url = resp.request.path + (f"?{query}" if query else "")
+    forms = parse_forms(resp.get_data(as_text=True), page_url or "")
     if isinstance(which, int):
         return forms[which]
     if isinstance(which, str):
@@ -408,3 +411,11 @@ def tamper(client: Any, url: str, data: Any = None, *, why: str, method: str = "
     always a deliberate attack on the server and never a stand-in for a form."""
     assert why.strip(), "say why this post cannot come from a page"
     return client.open(url, method=method, data=data if data is not None else {}, **kwargs)
+
+
+def script_post(client: Any, url: str, data: Any = None, *, script: str, **kwargs: Any) -> Any:
+    """Send what one of the page's scripts posts with ``fetch`` (a FormData it builds, such as a signature pad's
+    drawing): no ``<form>`` renders that body, so the test builds the same one. ``script`` names the script file
+    (``js/signature.js``), so that a reader can check the fields against it."""
+    assert script.endswith(".js"), "name the page script whose request this is"
+    return client.open(url, method="POST", data=data if data is not None else {}, **kwargs)
