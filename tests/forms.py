@@ -11,10 +11,18 @@ HTML and :meth:`Form.submit` sends what a browser would send, in document order:
   without one sends nothing);
 * ``<textarea>``: its text (one leading newline dropped, as HTML does);
 * controls that are ``disabled`` (or inside a disabled ``<fieldset>``) and controls without a name: nothing;
-* ``type=file``: an empty file part, and the form is sent as multipart;
-* submit buttons: only the one clicked, when it has a name.
+* ``type=file``: one part per chosen file (:meth:`Form.attach`, several for ``multiple``), an empty part when none
+  was chosen, and the form is sent as multipart;
+* submit buttons: only the one clicked (by name, ``name=value`` or its text), when it has a name; its
+  ``formaction`` / ``formmethod`` / ``formenctype`` replace the form's.
 
-Changing a field the form does not have raises, so a test cannot invent fields.
+Changing a field the form does not have raises (:meth:`Form.fill`, :meth:`Form.set`), so a test cannot invent
+fields; hidden fields change only as the page's script changes them (:meth:`Form.scripted`). The usual round is
+``submit(client, url, {...}, action=..., button=...)`` or ``get_form(client, url).fill(...).submit(client)``.
+
+Two deliberate exceptions, each saying why: :func:`tamper` sends a body no page renders (a forged or stale post,
+a user refused the page), :func:`script_post` what a page script builds itself. ``test_form_roundtrip`` scans the
+tests and fails on any other hand-built post to a web URL.
 """
 
 from __future__ import annotations
