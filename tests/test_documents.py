@@ -19,6 +19,7 @@ from core.services.actors import SYSTEM
 from core.services.attachments import storage_path
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.services.hazards import today as china_today
+from tests.forms import get_form, submit
 
 
 @pytest.fixture(autouse=True)
@@ -244,12 +245,13 @@ def test_pages_issue_order_then_review_download_receive_and_verify(session, worl
     page = form.get_data(as_text=True)
     assert "配电箱未接地" in page and "李执法" in page and "xa_insp_expired" not in page
     deadline = date.today() + timedelta(days=7)
-    refused = c.post(f"/documents/order/new/{world.enterprises['E1']}", data={
-        "hazard_ids": [str(h1.id)], "deadline": deadline.isoformat(), "signer_ids": [str(world.users["xa_insp"])]})
+    order_url = f"/documents/order/new/{world.enterprises['E1']}"
+    refused = submit(c, order_url, {"hazard_ids": [str(h1.id)], "deadline": deadline.isoformat(),
+                                    "signer_ids": [str(world.users["xa_insp"])]})
     assert refused.status_code == 422 and "执法文书须由两名以上执法人员签名" in refused.get_data(as_text=True)
-    resp = c.post(f"/documents/order/new/{world.enterprises['E1']}", data={
+    resp = submit(c, order_url, {
         "hazard_ids": [str(h1.id), str(h2.id)], "deadline": deadline.isoformat(),
-        f"deadline_{h2.id}": (deadline + timedelta(days=3)).isoformat(), f"version_{h1.id}": str(h1.version),
+        f"deadline_{h2.id}": (deadline + timedelta(days=3)).isoformat(),
         "signer_ids": [str(world.users["xa_insp"]), str(insp2.id)]})
     assert resp.status_code == 302
     order = session.get(Document, int(resp.headers["Location"].rsplit("/", 1)[1]))
@@ -263,7 +265,7 @@ def test_pages_issue_order_then_review_download_receive_and_verify(session, worl
     ent = login("ent1_mgr")
     assert order.number in ent.get("/documents/").get_data(as_text=True)
     assert "签收本文书" in ent.get(f"/documents/{order.id}").get_data(as_text=True)
-    assert ent.post(f"/documents/{order.id}/receive").status_code == 302
+    assert get_form(ent, f"/documents/{order.id}", action="/receive").submit(ent).status_code == 302
     assert order.received_by_id == world.users["ent1_mgr"]
     for h in (h1, h2):
         hazard_flow.perform(session, world.user(session, "ent1_mgr"), h.id, "request_review",
@@ -271,7 +273,7 @@ def test_pages_issue_order_then_review_download_receive_and_verify(session, worl
 
     c = login("xa_insp")
     assert "配电箱未接地" in c.get(f"/documents/{order.id}/review").get_data(as_text=True)
-    resp = c.post(f"/documents/{order.id}/review", data={
+    resp = submit(c, f"/documents/{order.id}/review", {
         f"result_{h1.id}": "passed", f"result_{h2.id}": "failed",
         f"new_deadline_{h2.id}": (date.today() + timedelta(days=40)).isoformat(),
         "signer_ids": [str(world.users["xa_insp"]), str(insp2.id)]})
@@ -287,10 +289,10 @@ def test_pages_issue_order_then_review_download_receive_and_verify(session, worl
 
     anon = login("ent4_mgr")
     assert anon.get(f"/documents/{order.id}/pdf").status_code == 404
-    good = anon.post(f"/documents/verify/{order.verify_code}",
-                     data={"pdf": (io.BytesIO(pdf.data), "x.pdf")}, content_type="multipart/form-data")
+    verify_url = f"/documents/verify/{order.verify_code}"
+    good = get_form(anon, verify_url).attach("pdf", pdf.data, "x.pdf").submit(anon)
     assert "一致：所核对的 PDF 与签发原件完全相同" in good.get_data(as_text=True)
-    bad = anon.post(f"/documents/verify/{order.verify_code}", data={"sha256": "0" * 64})
+    bad = submit(anon, verify_url, {"sha256": "0" * 64})
     assert "不一致" in bad.get_data(as_text=True)
     assert anon.get("/documents/verify/NOSUCHCODE").status_code == 404
 

@@ -29,6 +29,7 @@ from core.services import documents, hazard_flow, hazards, users
 from core.services.actors import SYSTEM
 from core.services.attachments import Upload, store
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from tests.forms import get_form, submit
 
 
 def png(shade: int) -> bytes:
@@ -114,13 +115,15 @@ def test_notice_pages_button_and_hazard_documents(session, world, login):
     assert "制作挂牌督办通知书" not in login("xa_insp").get(f"/hazards/{h.id}").get_data(as_text=True)
     form = reg.get(f"/documents/notice/new/{listing.id}").get_data(as_text=True)
     assert "林副局长" in form and "每周五前书面报送整改进展" in form and "不引用法律条文" in form
-    resp = reg.post(f"/documents/notice/new/{listing.id}")
+    url = f"/documents/notice/new/{listing.id}"
+    notice, second_tab = get_form(reg, url), get_form(reg, url)
+    resp = notice.submit(reg)
     assert resp.status_code == 302
     doc = session.get(Document, int(resp.headers["Location"].rsplit("/", 1)[1]))
     assert doc.doc_type == "supervision_notice"
     hazard_page = login("ent1_mgr").get(f"/hazards/{h.id}").get_data(as_text=True)
     assert f"挂牌督办通知书 {doc.number}" in hazard_page
-    again = reg.post(f"/documents/notice/new/{listing.id}")
+    again = second_tab.submit(reg)  # the same notice again from a tab opened before it was issued
     assert again.status_code == 422 and "该挂牌督办已制作通知书" in again.get_data(as_text=True)
     ent_page = reg.get(f"/enterprises/{world.enterprises['E1']}").get_data(as_text=True)
     count = len(documents.list_documents(session, world.user(session, "xa_reg"), enterprise_id=world.enterprises["E1"]))
@@ -208,7 +211,7 @@ def test_legal_review_pages(session, world, insp2, order_needs_review, login):
     session.commit()
     insp = login("xa_insp")
     assert "提交法制审核" in insp.get(f"/documents/order/new/{world.enterprises['E1']}").get_data(as_text=True)
-    resp = insp.post(f"/documents/order/new/{world.enterprises['E1']}", data={
+    resp = submit(insp, f"/documents/order/new/{world.enterprises['E1']}", {
         "hazard_ids": [str(h.id)], "deadline": (date.today() + timedelta(days=5)).isoformat(),
         "signer_ids": [str(world.users["xa_insp"]), str(insp2.id)]})
     assert resp.status_code == 302 and "/documents/legal-reviews/" in resp.headers["Location"]
@@ -218,12 +221,10 @@ def test_legal_review_pages(session, world, insp2, order_needs_review, login):
     reg = login("xa_reg")
     queue = reg.get("/documents/legal-reviews/").get_data(as_text=True)
     assert "责令限期整改指令书：测试E1有限公司" in queue
-    review = session.get(LegalReview, review_id)
-    bad = reg.post(f"/documents/legal-reviews/{review_id}/decision",
-                   data={"version": str(review.version), "decision": "return"})
+    detail_url = f"/documents/legal-reviews/{review_id}"
+    bad = submit(reg, detail_url, {"decision": "return"}, action="/decision")
     assert bad.status_code == 422 and "退回须写明理由" in bad.get_data(as_text=True)
-    ok = reg.post(f"/documents/legal-reviews/{review_id}/decision",
-                  data={"version": str(review.version), "decision": "approve", "opinion": "同意"})
+    ok = submit(reg, detail_url, {"decision": "approve", "opinion": "同意"}, action="/decision")
     assert ok.status_code == 302
     doc_page = reg.get(ok.headers["Location"]).get_data(as_text=True)
     assert "法制审核" in doc_page and "审核通过 · xa_reg" in doc_page and "意见：同意" in doc_page
