@@ -121,7 +121,7 @@ def steps(page) -> list[str]:
 def test_general_hazard_loop_at_phone_width(people, live_server):
     """R-H1, R-H2: register with a photo, assign, report fixed with a photo, review fails, review passes."""
     mgr, principal = people("ent1_mgr"), people("ent1_principal")
-    # from the enterprise page's hazard box, like an enterprise user starts
+    # from the home page's queue of open hazards, like an enterprise user starts
     mgr.goto(live_server + "/")
     mgr.click("text=登记隐患")
     mgr.wait_for_url(re.compile(r".*/hazards/new.*"))
@@ -205,6 +205,9 @@ def test_screens_at_phone_and_desktop_width(browser, live_server, viewport, name
     context, page = new_page(browser, viewport)
     try:
         log_in(page, live_server, "ent1_mgr")
+        page.wait_for_url(live_server + "/")  # the enterprise's work queue, with its 登记隐患 button
+        assert "登记隐患" in page.inner_text("#queue-open")
+        page.click("main >> text=测试E1有限公司")
         page.wait_for_url(re.compile(r".*/enterprises/\d+$"))
         assert "登记隐患" in page.inner_text(".hz-box")  # the enterprise page's hazard box
         page.goto(live_server + "/hazards/new")

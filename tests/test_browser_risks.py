@@ -54,7 +54,7 @@ def test_manager_adds_a_risk_point_with_lec_at_phone_width_and_places_it(browser
     context, page = new_page(browser, PHONE)
     try:
         log_in(page, live_server, "ent1_mgr")
-        page.wait_for_url("**/enterprises/*")  # enterprise users land on their enterprise
+        page.wait_for_url(live_server + "/")  # enterprise users land on their work queue
         page.click("summary[aria-label=菜单]")
         page.click(".menu nav >> text=风险清单")
         page.wait_for_url("**/risks/")
@@ -136,7 +136,7 @@ def test_measure_task_and_a_failed_check_at_phone_width(browser, live_server, tm
     context, page = new_page(browser, PHONE)
     try:
         log_in(page, live_server, "ent1_mgr")
-        page.wait_for_url("**/enterprises/*")
+        page.wait_for_url(live_server + "/")
         page.goto(live_server + "/risks/")
         page.click("table.list >> text=液氨储罐区")
         page.click("text=新增管控措施")
@@ -187,7 +187,7 @@ def test_manager_map_at_desktop_width(browser, live_server):
     context, page = new_page(browser, DESKTOP)
     try:
         log_in(page, live_server, "ent1_mgr")
-        page.wait_for_url("**/enterprises/*")  # enterprise users land on their enterprise
+        page.wait_for_url(live_server + "/")  # enterprise users land on their work queue
         page.goto(live_server + "/risks/map")
         page.wait_for_url("**/enterprises/*/map")
         box = page.locator("svg.risk-map-svg").bounding_box()

@@ -169,12 +169,21 @@ def _enterprise(session: Session, actor: Actor, on: date) -> list[Queue]:
                          ("risk_check", t.id), t.next_due, _days(t.next_due, on))
                for t in due[:SHOWN]],
               action=("开始自查", ("self_check", ent_id))),
-        _hazard_queue(session, actor, "open", "未销号隐患", "本单位尚未销号的隐患（按整改期限排列）",
-                      {"open": True, "enterprise_id": ent_id}, {"state": "open", "enterprise_id": str(ent_id)}, on),
+        _with_action(_hazard_queue(session, actor, "open", "未销号隐患", "本单位尚未销号的隐患（按整改期限排列）",
+                                   {"open": True, "enterprise_id": ent_id},
+                                   {"state": "open", "enterprise_id": str(ent_id)}, on),
+                     actor, ("登记隐患", ("hazard_new", ent_id))),
         _hazard_queue(session, actor, "rectification_overdue", "整改逾期", "整改期限已过、仍为登记或整改中的隐患",
                       {"overdue": True, "enterprise_id": ent_id}, {"overdue": "true", "enterprise_id": str(ent_id)}, on),
     ]
     return queues
+
+
+def _with_action(queue: Queue, actor: Actor, action: tuple[str, tuple[str, int]]) -> Queue:
+    """The queue with its button (登记隐患 …) when the actor may do that job."""
+    if can(actor, "hazard.register"):
+        queue.action = action
+    return queue
 
 
 def queues_for(session: Session, actor: Actor, on: date | None = None) -> list[Queue]:
@@ -190,7 +199,9 @@ def queues_for(session: Session, actor: Actor, on: date | None = None) -> list[Q
     if actor.has_role(Role.REGULATOR, Role.ADMIN):
         queues += _regulator(session, actor, on)
     elif actor.has_role(Role.GRID_WORKER):
-        queues.append(_hazard_queue(session, actor, "open", "网格内未销号隐患", "本网格尚未销号的隐患（按整改期限排列）",
-                                    {"open": True}, {"state": "open"}, on))
+        queues.append(_with_action(_hazard_queue(session, actor, "open", "网格内未销号隐患",
+                                                 "本网格尚未销号的隐患（按整改期限排列）", {"open": True},
+                                                 {"state": "open"}, on),
+                                   actor, ("上报隐患", ("hazard_new", 0))))
     return queues
 

@@ -21,6 +21,7 @@ TARGETS = {
     "legal_review": ("documents.legal_detail", "review_id"), "run": ("inspections.detail", "run_id"),
     "task_start": ("inspections.enforce_start", "enterprise_id"), "document": ("documents.detail", "document_id"),
     "risk_check": ("risks.check", "task_id"), "self_check": ("inspections.start", None),
+    "hazard_new": ("hazards.create", "enterprise_id"),
 }
 
 
@@ -31,7 +32,7 @@ def listing_url(queue: workqueue.Queue) -> str:
 
 def target_url(target: tuple[str, int]) -> str:
     endpoint, arg = TARGETS[target[0]]
-    return url_for(endpoint, **({arg: target[1]} if arg else {}))
+    return url_for(endpoint, **({arg: target[1]} if arg and target[1] else {}))
 
 
 @bp.get("/")
