@@ -113,6 +113,7 @@ def test_login_success_redirects_and_sets_session(client, session, world):
     user = world.user(session, "xa_reg")
     assert session_user(client) == f"{user.id}:{user.session_epoch}"
     assert user.last_login_at is not None
+    assert user.version == 1  # a login does not make an admin's open edit form of this user stale
     entry = last_audit(session, user.id)
     assert entry.action == "login" and entry.ip == "127.0.0.1"
     assert client.get("/").status_code == 200

@@ -32,7 +32,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -157,7 +157,11 @@ def authenticate(session: Session, username: str, password: str, address: str | 
         raise LoginRefused(WRONG_CREDENTIALS)
     if not user.is_active:
         raise LoginRefused("该账户已停用，请联系管理员")
-    user.last_login_at = now
+    # A plain UPDATE, outside the row's optimistic lock: two devices logging in at once must not make one of them
+    # fail on a version clash, and a login must not turn an admin's open edit form stale.
+    session.execute(update(User).where(User.id == user.id).values(last_login_at=now)
+                    .execution_options(synchronize_session=False))
+    session.refresh(user, ["last_login_at"])
     _record(session, user, SUCCEEDED, "user", user.id, "登录", address)
     session.flush()
     return user
