@@ -428,6 +428,23 @@ def test_production_hash_method_is_scrypt(app, session, world):
     assert DefaultConfig.PASSWORD_HASH_METHOD == "scrypt"
 
 
+def test_guessing_the_current_password_is_throttled(login, session, world):
+    """A borrowed session cannot try passwords on the change page faster than on the login page."""
+    client = login("xa_reg")
+    for _ in range(5):
+        form = page_form(client.get("/account/password"))
+        resp = (form.set("current_password", "guess-pass1").set("new_password", "Fresh2026pw")
+                .set("repeat_password", "Fresh2026pw").submit(client))
+        assert resp.status_code == 422
+    assert len(login_entries(session, "login_failed", "xa_reg")) == 5
+    form = page_form(client.get("/account/password"))
+    resp = (form.set("current_password", PASSWORD).set("new_password", "Fresh2026pw")
+            .set("repeat_password", "Fresh2026pw").submit(client))
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) >= 1
+    assert "登录尝试过于频繁" in resp.get_data(as_text=True)
+    assert check_password_hash(world.user(session, "xa_reg").password_hash, PASSWORD)  # unchanged
+
+
 # --- API tokens ----------------------------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,8 @@ whatever the outcome, since the audit entries are the throttle's memory):
 * A wrong password and an unknown user name both raise :class:`LoginRefused` 「用户名或密码错误」 and cost one
   password hash each (an unknown name is checked against a dummy hash), so neither the message, the status nor
   the time tells whether an account exists. A disabled account is named as such only after the right password.
+* The password change page (:func:`core.services.users.change_password`) passes through :func:`throttle` and
+  records a wrong current password with :func:`record_failure`, so a borrowed session cannot guess the password.
 """
 
 from __future__ import annotations
@@ -133,6 +135,25 @@ def _record(session: Session, actor, action: str, object_type: str, object_id, s
     entry.ip = address
 
 
+def throttle(session: Session, username: str, address: str | None, user: User | None = None,
+             now: datetime | None = None) -> None:
+    """Raise :class:`LoginThrottled` (after auditing ``login_throttled``) while ``username`` from ``address`` must
+    wait; else nothing."""
+    wait = retry_after(session, username[:64], address, user, now)
+    if wait > 0:
+        _record(session, ANONYMOUS, THROTTLED, "login", username[:64], f"登录尝试过于频繁，须等待 {wait} 秒", address)
+        session.flush()
+        raise LoginThrottled(wait)
+
+
+def record_failure(session: Session, username: str, address: str | None,
+                   summary: str = "登录失败：用户名或密码错误") -> None:
+    """Audit a failed password check for ``username`` from ``address``: what the throttle counts. Also used by
+    the password change page for a wrong current password (a stolen session must not guess the password)."""
+    _record(session, ANONYMOUS, FAILED, "login", username[:64], summary, address)
+    session.flush()
+
+
 def authenticate(session: Session, username: str, password: str, address: str | None = None) -> User:
     """Check a password login for ``username`` from ``address`` (default: the request's client address); see the
     module's contract. Returns the user, whose last login time is set."""
@@ -141,19 +162,14 @@ def authenticate(session: Session, username: str, password: str, address: str | 
     name = username[:64]
     user = session.scalar(select(User).where(User.username == name)) if name else None
     now = utcnow()
-    wait = retry_after(session, name, address, user, now)
-    if wait > 0:
-        _record(session, ANONYMOUS, THROTTLED, "login", name, f"登录尝试过于频繁，须等待 {wait} 秒", address)
-        session.flush()
-        raise LoginThrottled(wait)
+    throttle(session, name, address, user, now)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         ok = False
     else:
         ok = check_password_hash(user.password_hash, password)
     if not ok:
-        _record(session, ANONYMOUS, FAILED, "login", name, "登录失败：用户名或密码错误", address)
-        session.flush()
+        record_failure(session, name, address)
         raise LoginRefused(WRONG_CREDENTIALS)
     if not user.is_active:
         raise LoginRefused("该账户已停用，请联系管理员")

@@ -71,23 +71,31 @@ def logout():
 @login_required
 def password():
     errors: dict[str, list[str]] = {}
-    status = 200
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         data = posted()
         user = current_user._get_current_object()
         try:
+            # The current password is a password check like a login's: throttled the same way.
+            logins.throttle(db.session, user.username, request.remote_addr, user)
             users.change_password(db.session, user, data.get("current_password", ""), data.get("new_password", ""),
                                   data.get("repeat_password", ""))
             db.session.commit()
+        except logins.LoginThrottled as exc:
+            db.session.commit()  # the login_throttled entry
+            error, status, headers = exc.message, 429, {"Retry-After": str(exc.retry_after)}
         except ValidationFailed as exc:
             db.session.rollback()
             errors, status = exc.errors, 422
+            if "current_password" in errors:
+                logins.record_failure(db.session, user.username, request.remote_addr, "修改密码：当前密码不正确")
+                db.session.commit()
         else:
             # Every session ended with the old password; this one goes on under the new epoch.
             _start_session(user, remember=False)
             flash("密码已修改；其他设备上的登录和全部 API 令牌已失效", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/password.html", errors=errors, rule=PASSWORD_RULE), status
+    return render_template("auth/password.html", errors=errors, error=error, rule=PASSWORD_RULE), status, headers
 
 
 @bp.route("/account", methods=["GET", "POST"])
