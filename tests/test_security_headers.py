@@ -13,6 +13,7 @@ from core.app import create_app
 from core.security import CSP
 from tests.conftest import base_config
 from tests.factories import PASSWORD
+from tests.forms import page_form
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMON = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
@@ -46,7 +47,8 @@ def test_headers_on_logged_in_pages_and_api(login, api):
 
 
 def test_plain_http_cookies_are_http_only_and_same_site_but_not_secure(client, session):
-    resp = client.post("/login", data={"username": "xa_reg", "password": PASSWORD, "remember": "1"})
+    form = page_form(client.get("/login")).set("username", "xa_reg").set("password", PASSWORD).check("remember")
+    resp = form.submit(client)
     cookies = resp.headers.getlist("Set-Cookie")
     assert {c.split("=", 1)[0] for c in cookies} >= {"session", "remember_token"}
     for cookie in cookies:
