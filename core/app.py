@@ -54,6 +54,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(CORE_DIR / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    from core import security
+
+    security.init_app(app)
 
     from core.views import register_views
 

@@ -9,6 +9,7 @@ where it parses (so ``ANJIAN_ENABLED_PLUGINS='["fire"]'`` gives a list), else ta
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,14 +107,31 @@ class DefaultConfig:
     ENV: str = "production"
     TESTING = False
 
-    # Login protection (R-A5): after this many failures the account is locked for LOCKOUT_MINUTES.
     #: werkzeug hash method for passwords; tests use a cheap one to stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCKOUT_MINUTES = 15
+    # Login throttling (R-A5, core/services/logins.py): failures are counted per user name and address and per
+    # address over the window; past the free allowance each attempt waits 2 s, 4 s, 8 s … up to the cap. A real
+    # user from another address is never slowed, so nobody can lock an account out.
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_ADDRESS_FREE_FAILURES = 20
+    LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    LOGIN_FAILURE_WINDOW_MINUTES = 60
+    # Cookies: script cannot read them (HttpOnly) and other sites' forms do not send them (SameSite=Lax).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: 「记住我」 keeps a user logged in this long (Flask-Login's default is a year).
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    #: The site is served over HTTPS (``ANJIAN_TLS=1``): cookies are sent over HTTPS only (Secure) and browsers are
+    #: told to use HTTPS for ``HSTS_MAX_AGE`` seconds (Strict-Transport-Security). Off by default, since a plain
+    #: HTTP intranet deployment would lose its logins with Secure cookies.
+    TLS = False
+    HSTS_MAX_AGE = 365 * 24 * 3600
+    #: Number of reverse proxies in front of the app whose X-Forwarded-For / X-Forwarded-Proto / X-Forwarded-Host
+    #: are trusted (werkzeug ProxyFix). 0: the headers are ignored, since a client could forge them — and the
+    #: login throttle counts per client address.
+    PROXY_COUNT = 0
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # an inspector's working day on one page must not expire the form
 
     # Upload limit for imports and attachments.
@@ -229,6 +247,17 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         parse_methods(app.config["RISK_METHODS"])
     except ValueError as exc:
         raise ConfigError(f"RISK_METHODS is invalid: {exc}") from None
+
+    if app.config.get("TLS"):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+    if isinstance(app.config.get("REMEMBER_COOKIE_DURATION"), (int, float)):
+        # From the environment (ANJIAN_REMEMBER_COOKIE_DURATION=86400) it arrives as seconds.
+        app.config["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=app.config["REMEMBER_COOKIE_DURATION"])
+    try:
+        app.config["PROXY_COUNT"] = int(app.config.get("PROXY_COUNT") or 0)
+    except (TypeError, ValueError):
+        raise ConfigError(f"PROXY_COUNT must be a whole number of proxies (0, 1, 2 …), not {app.config['PROXY_COUNT']!r}") from None
 
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")

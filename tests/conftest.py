@@ -202,7 +202,7 @@ def login(app: Flask, session, world):
     def _login(username: str) -> FlaskClient:
         c = app.test_client()
         with c.session_transaction() as s:
-            s["_user_id"] = str(world.users[username])
+            s["_user_id"] = world.user(session, username).get_id()
             s["_fresh"] = True
         return c
 
@@ -225,6 +225,12 @@ def api(app: Flask, session, world):
         return c
 
     return _api
+
+
+def session_user_id(user_id: int, epoch: int = 0) -> str:
+    """What a session holds for a logged-in user (``User.get_id``: id and session epoch; 0 until the user first
+    logs out or changes password), for tests that put a user into a test client's session directly."""
+    return f"{user_id}:{epoch}"
 
 
 def csrf_token_from(html: str) -> str:

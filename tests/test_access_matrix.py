@@ -130,6 +130,7 @@ EXPECTED: dict[str, list[Case]] = {
     "auth.login": [Case(allowed=EVERYONE, anonymous="allowed")],
     "auth.logout": [Case(allowed=EVERYONE)],
     "auth.account": [Case(allowed=EVERYONE)],
+    "auth.password": [Case(allowed=EVERYONE)],
     "auth.revoke_token": [
         Case("own", {"token_id": token_of(None)}, allowed=EVERYONE),
         Case("other", {"token_id": token_of("ent4_mgr")}, allowed={"admin", "ent4_mgr"},
@@ -162,7 +163,6 @@ EXPECTED: dict[str, list[Case]] = {
     "admin.users_index": [Case(allowed=ADMIN)],
     "admin.user_new": [Case(allowed=ADMIN)],
     "admin.user_edit": [Case("xa_reg", {"user_id": user("xa_reg")}, allowed=ADMIN)],
-    "admin.user_unlock": [Case("ent4_mgr", {"user_id": user("ent4_mgr")}, allowed=ADMIN)],
     "admin.jurisdictions_index": [Case(allowed=ADMIN)],
     "admin.jurisdiction_new": [Case(allowed=ADMIN)],
     "admin.jurisdiction_edit": [

@@ -25,7 +25,7 @@ from core.services.actors import SYSTEM
 from core.services.attachments import Upload
 from core.services.errors import Conflict
 from tests import factories
-from tests.conftest import base_config
+from tests.conftest import base_config, session_user_id
 
 YEAR = date.today().year
 PNG = Upload(data=b"\x89PNG\r\n\x1a\n" + b"e" * 40, content_type="image/png", filename="目标分解.png")
@@ -127,7 +127,7 @@ def test_a_hazchem_enterprise_walks_the_whole_assessment(hz):
 
         client = hz.test_client()
         with client.session_transaction() as s:
-            s["_user_id"], s["_fresh"] = str(mgr.id), True
+            s["_user_id"], s["_fresh"] = session_user_id(mgr.id), True
         pdf = client.get(f"/assessments/{a.id}/report.pdf")
         assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
         text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.data, capture_output=True,

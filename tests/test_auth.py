@@ -1,5 +1,6 @@
-"""Authentication and web-form protection (R-A5, R-N3): password login with lockout, safe redirects, logout,
-hashed passwords, API tokens, CSRF, and form errors that change nothing."""
+"""Authentication and web-form protection (R-A5, R-N3): password login with throttling that cannot lock a real
+user out, sessions that end (logout, password change, admin reset), safe redirects, hashed passwords, API tokens,
+CSRF, and form errors that change nothing (issue 14 item 6)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from werkzeug.security import check_password_hash
 
 from core.models import ApiToken, AuditEntry, Enterprise
 from core.models.base import utcnow
-from core.services import enterprises, users
+from core.services import enterprises, logins, users
 from core.services.actors import SYSTEM
 from tests.conftest import csrf_token_from
 from tests.factories import PASSWORD, uscc
+from tests.forms import page_form
+
+OTHER_ADDRESS = {"REMOTE_ADDR": "10.9.8.7"}
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +44,13 @@ def _fresh_login_cache():
         FlaskClient.open = plain_open
 
 
-def post_login(client, username: str, password: str, **kwargs):
-    return client.post("/login", data={"username": username, "password": password}, **kwargs)
+def post_login(client, username: str, password: str, remember: bool = False, **kwargs):
+    """Fill in and send the login page's form as a browser does."""
+    form = page_form(client.get("/login", **kwargs))
+    form.set("username", username).set("password", password)
+    if remember:
+        form.check("remember")
+    return form.submit(client, **kwargs)
 
 
 def session_user(client) -> str | None:
@@ -57,6 +66,28 @@ def last_audit(session, user_id: int) -> AuditEntry:
     return session.scalar(select(AuditEntry).where(AuditEntry.object_type == "user",
                                                    AuditEntry.object_id == str(user_id))
                           .order_by(AuditEntry.id.desc()).limit(1))
+
+
+def login_entries(session, action: str, username: str | None = None) -> list[AuditEntry]:
+    stmt = select(AuditEntry).where(AuditEntry.action == action)
+    if username is not None:
+        stmt = stmt.where(AuditEntry.object_type == "login", AuditEntry.object_id == username)
+    return list(session.scalars(stmt.order_by(AuditEntry.id)))
+
+
+def age_failures(session, seconds: float) -> None:
+    """Move every recorded failure ``seconds`` into the past, as if that much time had gone by."""
+    for entry in login_entries(session, logins.FAILED):
+        entry.at = logins._as_utc(entry.at) - timedelta(seconds=seconds)
+    session.commit()
+
+
+def fresh_client(app, cookies: dict[str, str]):
+    """A browser that holds only the given cookies (a copied cookie, another device)."""
+    client = app.test_client()
+    for name, value in cookies.items():
+        client.set_cookie(name, value)
+    return client
 
 
 # --- login ---------------------------------------------------------------------------------------------------------
@@ -79,82 +110,128 @@ def test_pages_require_login(client):
 def test_login_success_redirects_and_sets_session(client, session, world):
     resp = post_login(client, "xa_reg", PASSWORD)
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
-    assert session_user(client) == str(world.users["xa_reg"])
     user = world.user(session, "xa_reg")
-    assert user.failed_logins == 0 and user.last_login_at is not None
-    assert last_audit(session, user.id).action == "login"
+    assert session_user(client) == f"{user.id}:{user.session_epoch}"
+    assert user.last_login_at is not None
+    assert user.version == 1  # a login does not make an admin's open edit form of this user stale
+    entry = last_audit(session, user.id)
+    assert entry.action == "login" and entry.ip == "127.0.0.1"
     assert client.get("/").status_code == 200
     # Logged in, the login page sends the user home.
     assert client.get("/login").headers["Location"] == "/"
 
 
-def test_wrong_password_shows_remaining_attempts(client, session, world):
-    resp = post_login(client, "xa_reg", "wrong-pass-1")
-    assert resp.status_code == 401
-    assert "用户名或密码错误（再失败 4 次将锁定账户）" in resp.get_data(as_text=True)
-    assert session_user(client) is None
-    user = world.user(session, "xa_reg")
-    assert user.failed_logins == 1
-    entry = last_audit(session, user.id)
-    assert entry.action == "login_failed" and entry.ip == "127.0.0.1"
-    resp = post_login(client, "xa_reg", "wrong-pass-2")
-    assert "再失败 3 次将锁定账户" in resp.get_data(as_text=True)
-    # The username is kept in the form, the password is not.
-    assert 'value="xa_reg"' in resp.get_data(as_text=True) and "wrong-pass-2" not in resp.get_data(as_text=True)
+def test_session_is_rotated_at_login(client, world):
+    """A value planted in the session before login (session fixation) does not survive it; the cookie changes."""
+    with client.session_transaction() as s:
+        s["planted"] = "by-someone-else"
+    before = client.get_cookie("session").value
+    assert post_login(client, "xa_reg", PASSWORD).status_code == 302
+    after = client.get_cookie("session").value
+    assert after != before
+    with client.session_transaction() as s:
+        assert "planted" not in s and s["_user_id"].startswith(f"{world.users['xa_reg']}:")
 
 
-def test_unknown_user_gets_the_same_message_without_a_count(client):
-    resp = post_login(client, "nobody", "whatever-1")
-    assert resp.status_code == 401
-    html = resp.get_data(as_text=True)
-    assert "用户名或密码错误" in html and "再失败" not in html
-
-
-def test_success_resets_the_failure_count(client, session, world):
-    post_login(client, "xa_insp", "wrong-pass")
-    post_login(client, "xa_insp", "wrong-pass")
-    assert world.user(session, "xa_insp").failed_logins == 2
-    assert post_login(client, "xa_insp", PASSWORD).status_code == 302
-    assert world.user(session, "xa_insp").failed_logins == 0
-
-
-def test_lockout_after_five_failures_and_unlock_after_fifteen_minutes(client, session, world):
-    for left in (4, 3, 2, 1):
-        resp = post_login(client, "xa_reg", "bad-password")
+def test_wrong_password_and_unknown_user_get_the_same_neutral_answer(client, session, world):
+    wrong = post_login(client, "xa_reg", "wrong-pass-1")
+    unknown = post_login(client, "nobody", "wrong-pass-1")
+    for resp in (wrong, unknown):
         assert resp.status_code == 401
-        assert f"再失败 {left} 次将锁定账户" in resp.get_data(as_text=True)
-    resp = post_login(client, "xa_reg", "bad-password")
-    assert resp.status_code == 401
-    assert "登录失败次数过多，账户已锁定 15 分钟" in resp.get_data(as_text=True)
-    user = world.user(session, "xa_reg")
-    locked_until = users._as_utc(user.locked_until)
-    assert timedelta(minutes=14) < locked_until - utcnow() <= timedelta(minutes=15)
-
-    # Locked: even the right password is refused, and nothing is logged in.
-    resp = post_login(client, "xa_reg", PASSWORD)
-    assert resp.status_code == 401
-    assert "登录失败次数过多，账户已锁定，请 15 分钟后再试" in resp.get_data(as_text=True)
+        html = resp.get_data(as_text=True)
+        assert '<p class="flash flash-error" role="alert">用户名或密码错误</p>' in html
+        assert "再失败" not in html and "锁定" not in html
     assert session_user(client) is None
-    assert last_audit(session, user.id).action == "login_refused_locked"
-
-    # Some minutes later the message counts down.
-    user.locked_until = utcnow() + timedelta(minutes=3)
-    session.commit()
-    assert "请 3 分钟后再试" in post_login(client, "xa_reg", PASSWORD).get_data(as_text=True)
-
-    # After the lock has run out the right password works again.
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    session.commit()
-    resp = post_login(client, "xa_reg", PASSWORD)
-    assert resp.status_code == 302
-    assert session_user(client) == str(user.id)
-    assert user.locked_until is None and user.failed_logins == 0
+    # Both are audited alike: the typed name and the address, no actor.
+    (e1,) = login_entries(session, "login_failed", "xa_reg")
+    (e2,) = login_entries(session, "login_failed", "nobody")
+    for entry in (e1, e2):
+        assert entry.ip == "127.0.0.1" and entry.actor_id is None and entry.summary == "登录失败：用户名或密码错误"
+    # The username is kept in the form, the password is not.
+    html = wrong.get_data(as_text=True)
+    assert 'value="xa_reg"' in html and "wrong-pass-1" not in html
 
 
-def test_other_accounts_are_not_locked(client, session, world):
+def test_throttle_after_five_failures_answers_429_without_locking_the_account(app, client, session, world):
     for _ in range(5):
-        post_login(client, "xa_reg", "bad-password")
-    assert post_login(client, "ta_reg", PASSWORD).status_code == 302
+        assert post_login(client, "xa_reg", "bad-password").status_code == 401
+    # The sixth attempt from this address waits, even with the right password; the message is neutral.
+    resp = post_login(client, "xa_reg", PASSWORD)
+    assert resp.status_code == 429
+    assert 1 <= int(resp.headers["Retry-After"]) <= 2
+    html = resp.get_data(as_text=True)
+    assert "登录尝试过于频繁，请" in html and "秒后再试" in html and "用户名或密码错误" not in html
+    assert session_user(client) is None
+    (throttled,) = login_entries(session, "login_throttled", "xa_reg")
+    assert throttled.ip == "127.0.0.1"
+    # The real user, from another address, is not affected.
+    elsewhere = app.test_client()
+    assert post_login(elsewhere, "xa_reg", PASSWORD, environ_base=OTHER_ADDRESS).status_code == 302
+    # Neither is another account from the same address.
+    assert post_login(app.test_client(), "ta_reg", PASSWORD).status_code == 302
+    # Once the wait is over, the right password works from the first address too.
+    age_failures(session, 3)
+    assert post_login(client, "xa_reg", PASSWORD).status_code == 302
+
+
+def test_unknown_user_is_throttled_like_a_real_one(client):
+    """The throttle must not tell accounts apart either."""
+    for name in ("xa_reg", "nobody"):
+        for _ in range(5):
+            post_login(client, name, "bad-password")
+        resp = post_login(client, name, "bad-password")
+        assert resp.status_code == 429 and "登录尝试过于频繁" in resp.get_data(as_text=True)
+
+
+def test_back_off_doubles_up_to_fifteen_minutes(app, session, world):
+    now = utcnow()
+    user = world.user(session, "xa_reg")
+
+    def fail(times: int, name: str = "xa_reg", address: str = "10.0.0.1") -> None:
+        for _ in range(times):
+            entry = AuditEntry(actor_name="anonymous", action="login_failed", object_type="login", object_id=name,
+                               ip=address, at=now)
+            session.add(entry)
+        session.flush()
+
+    waits = []
+    for _ in range(12):
+        fail(1)
+        waits.append(logins.retry_after(session, "xa_reg", "10.0.0.1", user, now))
+    assert waits == [0, 0, 0, 0, 2, 4, 8, 16, 32, 64, 128, 256]
+    fail(10)
+    assert logins.retry_after(session, "xa_reg", "10.0.0.1", user, now) == 15 * 60
+    # The back-off counts from the latest failure.
+    assert logins.retry_after(session, "xa_reg", "10.0.0.1", user, now + timedelta(minutes=10)) == 5 * 60
+    # Failures older than the window no longer count.
+    assert logins.retry_after(session, "xa_reg", "10.0.0.1", user, now + timedelta(minutes=61)) == 0
+    # Another address is untouched.
+    assert logins.retry_after(session, "xa_reg", "10.0.0.2", user, now) == 0
+
+
+def test_per_address_throttle_after_twenty_failures(app, session, world):
+    """Guessing many user names from one address slows that address, whatever name it tries next."""
+    now = utcnow()
+    for i in range(19):
+        session.add(AuditEntry(actor_name="anonymous", action="login_failed", object_type="login",
+                               object_id=f"guess{i}", ip="10.0.0.5", at=now))
+    session.flush()
+    assert logins.retry_after(session, "xa_reg", "10.0.0.5", None, now) == 0
+    session.add(AuditEntry(actor_name="anonymous", action="login_failed", object_type="login", object_id="guess19",
+                           ip="10.0.0.5", at=now))
+    session.flush()
+    assert logins.retry_after(session, "xa_reg", "10.0.0.5", None, now) == 2
+    assert logins.retry_after(session, "xa_reg", "10.0.0.6", None, now) == 0
+
+
+def test_success_starts_the_count_again(client, session, world):
+    for _ in range(4):
+        post_login(client, "xa_insp", "wrong-pass")
+    assert post_login(client, "xa_insp", PASSWORD).status_code == 302
+    client.post("/logout")
+    for _ in range(4):
+        assert post_login(client, "xa_insp", "wrong-pass").status_code == 401  # not 429: the success reset it
+    assert post_login(client, "xa_insp", PASSWORD).status_code == 302
 
 
 def test_inactive_user_is_refused(client, session, world):
@@ -165,6 +242,8 @@ def test_inactive_user_is_refused(client, session, world):
     assert resp.status_code == 401
     assert "该账户已停用，请联系管理员" in resp.get_data(as_text=True)
     assert session_user(client) is None
+    # Only the right password learns that the account is disabled.
+    assert "该账户已停用" not in post_login(client, "xa_insp", "wrong-pass").get_data(as_text=True)
 
 
 def test_deactivated_user_loses_the_running_session(login, session, world):
@@ -187,13 +266,16 @@ def test_deactivated_user_loses_the_running_session(login, session, world):
     ("/\\evil.example", "/%5Cevil.example"),  # stays a path on this site
 ])
 def test_next_parameter_cannot_redirect_off_site(client, target, location):
-    resp = post_login(client, "xa_reg", PASSWORD, query_string={"next": target})
+    resp = client.post("/login", data={"username": "xa_reg", "password": PASSWORD}, query_string={"next": target})
     assert resp.status_code == 302
     assert resp.headers["Location"] == location
 
 
-def test_logout_requires_post(login):
-    client = login("xa_reg")
+# --- sessions end -------------------------------------------------------------------------------------------------
+
+
+def test_logout_requires_post_and_is_audited(client, session, world):
+    post_login(client, "xa_reg", PASSWORD)
     assert client.get("/logout").status_code == 405
     assert client.get("/").status_code == 200  # still logged in
     resp = client.post("/logout")
@@ -201,6 +283,120 @@ def test_logout_requires_post(login):
     assert session_user(client) is None
     assert client.get("/").status_code == 302
     assert "您已退出登录" in client.get("/login").get_data(as_text=True)
+    assert last_audit(session, world.users["xa_reg"]).action == "logout"
+
+
+def test_a_session_cookie_saved_before_logout_is_refused_after_it(app, client, world):
+    post_login(client, "xa_reg", PASSWORD)
+    saved = client.get_cookie("session").value
+    assert fresh_client(app, {"session": saved}).get("/").status_code == 200  # the copy works while logged in
+    client.post("/logout")
+    resp = fresh_client(app, {"session": saved}).get("/")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+
+
+def test_remember_cookie_is_short_lived_http_only_same_site_and_ends_at_logout(app, client, world):
+    resp = post_login(client, "xa_reg", PASSWORD, remember=True)
+    header = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
+    assert "HttpOnly" in header and "SameSite=Lax" in header and "Secure" not in header
+    cookie = client.get_cookie("remember_token")
+    assert timedelta(days=13) < cookie.expires - utcnow() <= timedelta(days=14)
+    saved = cookie.value
+    # The remember cookie alone logs in (a browser restarted) ...
+    assert fresh_client(app, {"remember_token": saved}).get("/").status_code == 200
+    logout = client.post("/logout")
+    assert any(h.startswith("remember_token=;") for h in logout.headers.getlist("Set-Cookie"))  # deleted
+    # ... but not once the user has logged out, even where the browser kept it.
+    resp = fresh_client(app, {"remember_token": saved}).get("/")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+
+
+def test_logout_ends_the_sessions_on_other_devices(app, session, world):
+    phone, desk = app.test_client(), app.test_client()
+    post_login(phone, "xa_insp", PASSWORD)
+    post_login(desk, "xa_insp", PASSWORD, environ_base=OTHER_ADDRESS)
+    assert phone.get("/").status_code == desk.get("/").status_code == 200
+    desk.post("/logout", environ_base=OTHER_ADDRESS)
+    assert phone.get("/").status_code == 302
+
+
+def test_a_session_without_an_epoch_is_refused(app, session, world):
+    """A cookie from before sessions carried epochs (a bare user id) no longer logs in."""
+    client = app.test_client()
+    with client.session_transaction() as s:
+        s["_user_id"] = str(world.users["xa_reg"])
+    assert client.get("/").status_code == 302
+
+
+def test_admin_password_reset_ends_sessions_remember_cookies_and_api_tokens(app, api, login, session, world):
+    user_client = app.test_client()
+    post_login(user_client, "xa_insp", PASSWORD, remember=True)
+    remember = user_client.get_cookie("remember_token").value
+    token_client = api("xa_insp")
+    assert user_client.get("/").status_code == 200 and token_client.get("/api/v1/me").status_code == 200
+
+    admin = login("admin")
+    url = f"/admin/users/{world.users['xa_insp']}/edit"
+    resp = page_form(admin.get(url)).set("password", "Reset2026x").submit(admin)
+    assert resp.status_code == 302
+
+    assert user_client.get("/").status_code == 302
+    assert fresh_client(app, {"remember_token": remember}).get("/").status_code == 302
+    assert token_client.get("/api/v1/me").status_code == 401
+    assert session.scalar(select(func.count(ApiToken.id)).where(ApiToken.user_id == world.users["xa_insp"],
+                                                                ApiToken.revoked_at.is_(None))) == 0
+    assert post_login(app.test_client(), "xa_insp", "Reset2026x").status_code == 302
+
+
+# --- own password change ------------------------------------------------------------------------------------------
+
+
+def test_password_change_is_linked_from_the_menu(login):
+    html = login("xa_reg").get("/").get_data(as_text=True)
+    assert 'href="/account/password"' in html
+
+
+def test_password_change_flow(app, api, session, world):
+    client, other = app.test_client(), app.test_client()
+    post_login(client, "ent1_mgr", PASSWORD)
+    post_login(other, "ent1_mgr", PASSWORD, environ_base=OTHER_ADDRESS)
+    token_client = api("ent1_mgr")
+    form = page_form(client.get("/account/password"))
+    assert {"current_password", "new_password", "repeat_password"} <= form.names()
+    resp = (form.set("current_password", PASSWORD).set("new_password", "Fresh2026pw")
+            .set("repeat_password", "Fresh2026pw").submit(client))
+    assert resp.status_code == 302 and resp.headers["Location"] == "/account"
+    assert "密码已修改" in client.get("/account").get_data(as_text=True)
+    # This browser stays logged in; the other device and the API tokens do not.
+    assert client.get("/account").status_code == 200
+    assert other.get("/").status_code == 302
+    assert token_client.get("/api/v1/me").status_code == 401
+    assert last_audit(session, world.users["ent1_mgr"]).action == "password_change"
+    # The new password logs in, the old one does not.
+    assert post_login(app.test_client(), "ent1_mgr", PASSWORD).status_code == 401
+    assert post_login(app.test_client(), "ent1_mgr", "Fresh2026pw").status_code == 302
+
+
+@pytest.mark.parametrize(("current", "new", "repeat", "field", "message"), [
+    ("wrong-pass1", "Fresh2026pw", "Fresh2026pw", "current_password", "当前密码不正确"),
+    (PASSWORD, "short1", "short1", "new_password", "密码至少 8 位，且须同时包含字母和数字"),
+    (PASSWORD, "onlyletters", "onlyletters", "new_password", "密码至少 8 位，且须同时包含字母和数字"),
+    (PASSWORD, "Fresh2026pw", "Fresh2026px", "repeat_password", "两次输入的新密码不一致"),
+    (PASSWORD, PASSWORD, PASSWORD, "new_password", "新密码不能与当前密码相同"),
+])
+def test_password_change_errors_change_nothing(login, session, world, current, new, repeat, field, message):
+    client = login("xa_reg")
+    user = world.user(session, "xa_reg")
+    stored, epoch = user.password_hash, user.session_epoch
+    form = page_form(client.get("/account/password"))
+    resp = form.set("current_password", current).set("new_password", new).set("repeat_password", repeat).submit(client)
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert f'<span class="field-error">{message}</span>' in html
+    assert current not in html.split("<main>")[1]  # passwords are never echoed back
+    session.expire_all()
+    assert (user.password_hash, user.session_epoch) == (stored, epoch)
+    assert client.get("/").status_code == 200
 
 
 # --- passwords -----------------------------------------------------------------------------------------------------------
@@ -230,6 +426,23 @@ def test_production_hash_method_is_scrypt(app, session, world):
     from core.config import DefaultConfig
 
     assert DefaultConfig.PASSWORD_HASH_METHOD == "scrypt"
+
+
+def test_guessing_the_current_password_is_throttled(login, session, world):
+    """A borrowed session cannot try passwords on the change page faster than on the login page."""
+    client = login("xa_reg")
+    for _ in range(5):
+        form = page_form(client.get("/account/password"))
+        resp = (form.set("current_password", "guess-pass1").set("new_password", "Fresh2026pw")
+                .set("repeat_password", "Fresh2026pw").submit(client))
+        assert resp.status_code == 422
+    assert len(login_entries(session, "login_failed", "xa_reg")) == 5
+    form = page_form(client.get("/account/password"))
+    resp = (form.set("current_password", PASSWORD).set("new_password", "Fresh2026pw")
+            .set("repeat_password", "Fresh2026pw").submit(client))
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) >= 1
+    assert "登录尝试过于频繁" in resp.get_data(as_text=True)
+    assert check_password_hash(world.user(session, "xa_reg").password_hash, PASSWORD)  # unchanged
 
 
 # --- API tokens ----------------------------------------------------------------------------------------------------------
@@ -332,7 +545,7 @@ def test_post_with_the_forms_csrf_token_works(csrf_on, login, session, world):
 
 
 def test_login_and_logout_are_csrf_protected(csrf_on, client, login):
-    assert post_login(client, "xa_reg", PASSWORD).status_code == 400
+    assert client.post("/login", data={"username": "xa_reg", "password": PASSWORD}).status_code == 400
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     resp = client.post("/login", data={"username": "xa_reg", "password": PASSWORD, "csrf_token": token})
     assert resp.status_code == 302

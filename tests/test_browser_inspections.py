@@ -71,7 +71,7 @@ def _answer(page, item: dict) -> None:
 
 
 def _wait_saved(page) -> None:
-    page.wait_for_function("document.getElementById('insp-state').dataset.state === 'saved'", timeout=15000)
+    page.wait_for_function("() => document.getElementById('insp-state').dataset.state === 'saved'", timeout=15000)
 
 
 def test_self_inspection_survives_a_closed_browser(browser, hazchem_server):  # noqa: F811
@@ -116,7 +116,7 @@ def test_self_inspection_survives_a_closed_browser(browser, hazchem_server):  # 
     # Offline: the answer is kept in localStorage, the state says 未保存, and it is sent once back online.
     context.set_offline(True)
     _answer(page, rest[0])
-    page.wait_for_function("document.getElementById('insp-state').dataset.state === 'offline'", timeout=15000)
+    page.wait_for_function("() => document.getElementById('insp-state').dataset.state === 'offline'", timeout=15000)
     assert page.text_content("#insp-state").startswith("未保存")
     assert page.evaluate(f"localStorage.getItem('anjian-inspection-{run_url.rsplit('/', 1)[1]}')")
     context.set_offline(False)

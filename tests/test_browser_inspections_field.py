@@ -63,7 +63,7 @@ def _item(page, code: str) -> str:
 
 
 def _wait_saved(page) -> None:
-    page.wait_for_function("document.getElementById('insp-state').dataset.state === 'saved'", timeout=20000)
+    page.wait_for_function("() => document.getElementById('insp-state').dataset.state === 'saved'", timeout=20000)
 
 
 def _draw(page, pad) -> None:
@@ -98,7 +98,7 @@ def test_field_inspection_on_a_phone(browser, field_server):  # noqa: F811
     assert_no_horizontal_overflow(page)
     page.screenshot(path=str(SHOTS / "field-dossier-phone.png"), full_page=True)
     page.click(".head a.button.primary")
-    page.wait_for_function("document.querySelector('[data-gps-state]').dataset.gpsResult === 'ok'", timeout=15000)
+    page.wait_for_function("() => document.querySelector('[data-gps-state]').dataset.gpsResult === 'ok'", timeout=15000)
     assert page.text_content("[data-gps-state]").startswith("已定位：24.61234, 118.24567")
     page.select_option("select[name=co_inspector_id]", index=1)
     assert "李执法" in page.locator("select[name=co_inspector_id] option:checked").text_content()
@@ -118,7 +118,7 @@ def test_field_inspection_on_a_phone(browser, field_server):  # noqa: F811
     page.fill(f"#item-{_item(page, '1.2')} input[type=number]", "1.2")
     page.locator(f"#item-{_item(page, '1.2')} input[type=number]").blur()
     page.click(f"#item-{_item(page, '2.1')} label.insp-yes")
-    page.wait_for_function("document.getElementById('insp-pending').dataset.count === '2'", timeout=15000)
+    page.wait_for_function("() => document.getElementById('insp-pending').dataset.count === '2'", timeout=15000)
     assert page.text_content("#insp-pending") == "待发送 2 条"
     assert page.text_content("#insp-state").startswith("未保存")
     page.screenshot(path=str(SHOTS / "field-offline-phone.png"))
@@ -128,7 +128,7 @@ def test_field_inspection_on_a_phone(browser, field_server):  # noqa: F811
     page.reload()
     assert page.locator(f"#item-{_item(page, '2.1')} input[value=yes]").is_checked()
     assert page.locator(f"#item-{_item(page, '1.2')} input[type=number]").input_value() == "1.2"
-    page.wait_for_function("document.getElementById('insp-pending').dataset.count === '2'", timeout=15000)
+    page.wait_for_function("() => document.getElementById('insp-pending').dataset.count === '2'", timeout=15000)
     page.unroute("**/answers")
     _wait_saved(page)  # the interval retry sends them
     assert page.locator("#insp-pending").is_hidden()
@@ -159,7 +159,7 @@ def test_field_inspection_on_a_phone(browser, field_server):  # noqa: F811
     page2 = ctx2.new_page()
     log_in(page2, base, "xa_insp2")
     page2.goto(base + f"/inspections/enterprises/{e1}/start")
-    page2.wait_for_function("document.querySelector('[data-gps-state]').dataset.gpsResult === 'missing'",
+    page2.wait_for_function("() => document.querySelector('[data-gps-state]').dataset.gpsResult === 'missing'",
                             timeout=20000)
     assert page2.text_content("[data-gps-state]").startswith("未获取定位：")
     page2.screenshot(path=str(SHOTS / "field-start-nogps-desktop.png"), full_page=True)
@@ -183,7 +183,7 @@ def test_field_inspection_on_a_phone(browser, field_server):  # noqa: F811
 
     # 5. Finish with the position, issue the 现场检查记录, open the full-process record.
     page.reload()
-    page.wait_for_function("document.querySelector('#fi-finish [data-gps-state]').dataset.gpsResult === 'ok'",
+    page.wait_for_function("() => document.querySelector('#fi-finish [data-gps-state]').dataset.gpsResult === 'ok'",
                            timeout=15000)
     with page.expect_navigation():
         page.click("#fi-finish button[type=submit]")

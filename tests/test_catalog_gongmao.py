@@ -13,7 +13,7 @@ from core.plugin_types import Finding
 from core.services import users
 from core.services.actors import SYSTEM
 from core.services.catalog import sync_catalog
-from tests.conftest import base_config
+from tests.conftest import base_config, session_user_id
 from tests.test_plugins import _dispose, install_gongmao, isolated_env  # noqa: F401 - fixtures
 
 
@@ -56,7 +56,7 @@ def test_gongmao_catalog_through_its_entry_point(install_gongmao, tmp_path, isol
             db.session.remove()
         client = app.test_client()
         with client.session_transaction() as s:
-            s["_user_id"] = str(admin_id)
+            s["_user_id"] = session_user_id(admin_id)
             s["_fresh"] = True
         page = client.get("/catalog/checklists/gongmao-basic/2026.1").get_data(as_text=True)
         assert "应急管理部令第10号 第三条(一)" in page

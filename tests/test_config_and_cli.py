@@ -20,15 +20,15 @@ def test_missing_secret_key_in_production_is_a_clear_startup_error(tmp_path, mon
 
 
 def test_precedence_instance_file_then_environment_then_argument(tmp_path, monkeypatch):
-    (tmp_path / "config.py").write_text("SECRET_KEY = 'from-file'\nPAGE_SIZE = 7\nLOGIN_MAX_FAILURES = 9\n")
+    (tmp_path / "config.py").write_text("SECRET_KEY = 'from-file'\nPAGE_SIZE = 7\nLOGIN_FREE_FAILURES = 9\n")
     monkeypatch.setenv("ANJIAN_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("ANJIAN_PAGE_SIZE", "11")
     monkeypatch.setenv("ANJIAN_ENABLED_PLUGINS", "")
     monkeypatch.setenv("ANJIAN_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
-    app = create_app({"LOGIN_MAX_FAILURES": 3})
+    app = create_app({"LOGIN_FREE_FAILURES": 3})
     assert app.config["SECRET_KEY"] == "from-file"  # file beats default
     assert app.config["PAGE_SIZE"] == 11  # environment (parsed as JSON) beats file
-    assert app.config["LOGIN_MAX_FAILURES"] == 3  # create_app argument beats everything
+    assert app.config["LOGIN_FREE_FAILURES"] == 3  # create_app argument beats everything
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.db"
     assert app.config["ENABLED_PLUGINS"] == []
 

@@ -25,7 +25,7 @@ from core.plugins import PluginLoadError, build_plugin_manager
 from core.services import documents, enterprises, jurisdictions, users
 from core.services.actors import SYSTEM
 from core.services.errors import ValidationFailed
-from tests.conftest import base_config
+from tests.conftest import base_config, session_user_id
 from tests.factories import uscc
 from tests.forms import submit
 from tests.test_plugins import _dispose, install_gongmao, isolated_env  # noqa: F401 - fixtures
@@ -103,7 +103,7 @@ def test_gongmao_document_type_through_its_entry_point(install_gongmao, tmp_path
             db.session.remove()
         client = app.test_client()
         with client.session_transaction() as sess:
-            sess["_user_id"] = str(actor_id)
+            sess["_user_id"] = session_user_id(actor_id)
             sess["_fresh"] = True
         form = client.get(f"/documents/new/gongmao_dust_notice/{ent_id}").get_data(as_text=True)
         assert "涉粉作业场所" in form and "书面回复日期" in form and "陈执法" in form

@@ -96,6 +96,7 @@ EDIT_FORMS: dict[str, list[tuple[str, str, Callable[..., int], type]]] = {
 NOT_EDIT_FORMS = {
     "admin.agency_new": "creates", "admin.jurisdiction_new": "creates", "admin.user_new": "creates",
     "auth.account": "creates an API token", "auth.login": "logs in",
+    "auth.password": "changes the password once (no value is shown to round-trip)",
     "documents.notice_new": "issues a document", "documents.order_new": "issues a document",
     "documents.review_new": "issues a document", "documents.typed_new": "issues a document",
     "documents.verify": "compares an uploaded file", "enterprises.create": "creates",

@@ -16,7 +16,7 @@ from core.extensions import db
 from core.plugin_types import DatedItem, Finding
 from plugins.fire import catalog, classify, fields, objects
 from plugins.fire import plugin as fire_plugin
-from tests.conftest import base_config
+from tests.conftest import base_config, session_user_id
 
 R17 = "fire-2017-gb35181"
 R25 = "fire-2025-gb35181"
@@ -282,7 +282,7 @@ def test_enterprise_page_with_the_fire_plugin(tmp_path, monkeypatch):
             db.session.remove()
         client = app.test_client()
         with client.session_transaction() as s:
-            s["_user_id"] = str(admin_id)
+            s["_user_id"] = session_user_id(admin_id)
             s["_fresh"] = True
         html = client.get(f"/enterprises/{ent_id}").get_data(as_text=True)
         assert "消防<small>（消防安全重点单位）</small>" in html

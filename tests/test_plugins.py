@@ -25,7 +25,7 @@ from core.hookspecs import hookimpl
 from core.models import EnterpriseSector
 from core.plugin_types import Classification, Finding, HazardTransitionEvent, SectorInfo
 from core.plugins import PluginLoadError, build_plugin_manager
-from tests.conftest import base_config
+from tests.conftest import base_config, session_user_id
 from tests.forms import page_form
 from tests.plugins import fake_sector
 
@@ -225,7 +225,7 @@ def test_admin_plugins_page_lists_plugins_and_versions(login):
 def test_admin_plugins_page_with_the_real_plugins(real_app, world):
     client = real_app.test_client()
     with client.session_transaction() as s:
-        s["_user_id"] = str(world.users["admin"])
+        s["_user_id"] = session_user_id(world.users["admin"])
         s["_fresh"] = True
     response = client.get("/admin/plugins")
     assert response.status_code == 200
@@ -315,7 +315,7 @@ def test_external_plugin_tags_an_enterprise_end_to_end(install_gongmao, tmp_path
             db.session.remove()
         client = app.test_client()
         with client.session_transaction() as s:
-            s["_user_id"] = str(admin_id)
+            s["_user_id"] = session_user_id(admin_id)
             s["_fresh"] = True
         html = client.get(f"/enterprises/{ent_id}").get_data(as_text=True)
         assert "工贸" in html and "（轻工）" in html

@@ -561,12 +561,17 @@ def test_only_admins_manage_users(session, world):
     assert users.save_user(session, admin, user_data(roles=["admin"])).username == "new_user"
 
 
-def test_unlock_user(session, world):
+def test_admin_password_reset_ends_sessions_and_tokens(session, world):
+    """R-A5: whoever knew the old password loses every session and API token with it."""
     user = world.user(session, "xa_reg")
-    user.failed_logins, user.locked_until = 3, utcnow() + timedelta(minutes=10)
-    users.unlock_user(session, world.user(session, "admin"), user.id)
-    assert (user.failed_logins, user.locked_until) == (0, None)
-    assert audit_entries(session, "user", user.id)[-1].action == "unlock"
+    epoch, version = user.session_epoch, user.version
+    raw, token = users.create_token(session, user, user, "对接")
+    users.save_user(session, world.user(session, "admin"), {"version": version, "password": "newpass123"}, user.id)
+    assert user.session_epoch == epoch + 1 and token.revoked_at is not None
+    assert users.user_for_token(session, raw) is None
+    actions = [e.action for e in audit_entries(session, "user", user.id)]
+    assert actions[-1] == "update"
+    assert audit_entries(session, "api_token", token.id)[-1].action == "revoke"
 
 
 def test_cert_valid_on(session, world):

@@ -15,6 +15,8 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_object", "object_type", "object_id"),
+        # Login throttling counts recent failures per address (core.services.logins).
+        Index("ix_audit_log_action_ip_at", "action", "ip", "at"),
         {"comment": "审计日志（只增不改）"},
     )
 

@@ -61,8 +61,11 @@ class User(UserMixin, VersionedMixin, TimestampMixin, Base):
     cert_number: Mapped[str | None] = mapped_column(String(40), comment="执法证号")
     cert_valid_until: Mapped[date | None] = mapped_column(Date, comment="执法证有效期至")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, comment="启用")
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, comment="连续登录失败次数")
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), comment="锁定至")
+    #: Bumped by logout, a password change and an admin password reset: every session and remember cookie carries
+    #: the epoch it was issued under (:meth:`get_id`), and the user loader refuses an older one, so that all of the
+    #: user's sessions on every device end at once (issue 14: a cookie saved before logout still worked).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                               comment="会话代次（退出或改密后递增，旧会话失效）")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), comment="最近登录时间")
 
     enterprise: Mapped[Enterprise | None] = relationship()
@@ -78,6 +81,10 @@ class User(UserMixin, VersionedMixin, TimestampMixin, Base):
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember cookie: ``"<id>:<session_epoch>"``."""
+        return f"{self.id}:{self.session_epoch or 0}"
 
     @property
     def role_labels(self) -> list[str]:

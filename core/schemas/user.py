@@ -13,9 +13,21 @@ from core.schemas.base import BaseSchema, Bool, Date, Int, List, Str, length, on
 ROLE_CHOICES = {r.value: ROLE_LABELS[r] for r in Role}
 
 
-def validate_password(value: str) -> None:
+#: The password rule, for an admin reset and the user's own change alike (shown on the forms too).
+PASSWORD_RULE = "密码至少 8 位，且须同时包含字母和数字"
+
+
+def password_problem(value: str) -> str | None:
+    """The rule's message when ``value`` breaks it, else None."""
     if len(value) < 8 or value.isdigit() or value.isalpha():
-        raise ValidationError("密码至少 8 位，且须同时包含字母和数字")
+        return PASSWORD_RULE
+    return None
+
+
+def validate_password(value: str) -> None:
+    problem = password_problem(value)
+    if problem:
+        raise ValidationError(problem)
 
 
 class UserIn(BaseSchema):

@@ -1,4 +1,4 @@
-"""User accounts, login with lockout (R-A5) and API tokens."""
+"""User accounts, passwords, sessions ending (R-A5) and API tokens. Password login: core.services.logins."""
 
 from __future__ import annotations
 
@@ -18,19 +18,11 @@ from core.models.user import ENTERPRISE_ROLES
 from core.services import audit
 from core.services.actors import Actor
 from core.services.base import Page, check_version, keyset_page
-from core.services.errors import NotFound, ServiceError, ValidationFailed
+from core.services.errors import NotFound, ValidationFailed
 from core.services.permissions import require
 
 _FIELDS = ["username", "display_name", "phone", "enterprise_id", "jurisdiction_id", "agency_id", "cert_number",
            "cert_valid_until", "is_active"]
-# A hash computed once so that a login for an unknown user costs as much as one for a known user.
-_DUMMY_HASH = generate_password_hash("anjian-timing-equaliser")
-
-
-class LoginRefused(ServiceError):
-    """Wrong credentials, locked or disabled account; the message says which, without telling users apart."""
-
-    status = 401
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -40,39 +32,53 @@ def _as_utc(value: datetime | None) -> datetime | None:
     return value
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
-    """Check a password login. Lockout: after ``LOGIN_MAX_FAILURES`` consecutive failures the account is
-    locked for ``LOGIN_LOCKOUT_MINUTES``, during which even the right password is refused. Every attempt on
-    an existing account is audited."""
-    cfg = current_app.config
-    user = session.scalar(select(User).where(User.username == username))
+def end_sessions(session: Session, user: User) -> None:
+    """End every session and remember cookie of ``user`` on every device: they carry the old
+    ``session_epoch`` (:meth:`User.get_id`), which the user loader then refuses. One UPDATE that adds one, so that
+    two logouts at once cannot both write the same value, and that leaves the row's optimistic-lock version alone
+    (an admin editing the user while the user logs out must not get a conflict)."""
+    session.execute(update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+                    .execution_options(synchronize_session=False))
+    session.refresh(user, ["session_epoch"])
+
+
+def _revoke_all_tokens(session: Session, actor: Actor, user: User, reason: str) -> int:
+    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
     now = utcnow()
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        raise LoginRefused("用户名或密码错误")
-    locked_until = _as_utc(user.locked_until)
-    if locked_until and locked_until > now:
-        minutes = int((locked_until - now).total_seconds() // 60) + 1
-        audit.record(session, user, "login_refused_locked", "user", user.id, summary="账户锁定期间尝试登录")
-        raise LoginRefused(f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试")
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        left = cfg["LOGIN_MAX_FAILURES"] - user.failed_logins
-        if left <= 0:
-            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            message = f"登录失败次数过多，账户已锁定 {cfg['LOGIN_LOCKOUT_MINUTES']} 分钟"
-        else:
-            message = f"用户名或密码错误（再失败 {left} 次将锁定账户）"
-        audit.record(session, user, "login_failed", "user", user.id, summary=message)
-        session.flush()
-        raise LoginRefused(message)
-    if not user.is_active:
-        raise LoginRefused("该账户已停用，请联系管理员")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    audit.record(session, user, "login", "user", user.id, summary="登录")
+    for token in tokens:
+        token.revoked_at = now
+        audit.record(session, actor, "revoke", "api_token", token.id, summary=f"{reason}，吊销 API 令牌 {token.name}")
+    return len(tokens)
+
+
+def _password_changed(session: Session, actor: Actor, user: User, reason: str) -> None:
+    """After a new password: every session, remember cookie and API token of the user ends (whoever knew the old
+    password may hold one of them)."""
+    end_sessions(session, user)
+    _revoke_all_tokens(session, actor, user, reason)
+
+
+def change_password(session: Session, user: User, current: str, new: str, repeat: str) -> User:
+    """The user's own password change: the current password, the new one twice (same rules as an admin reset).
+    Ends all of the user's sessions and API tokens; the caller logs the current session in again."""
+    from core.schemas.user import password_problem
+
+    errors: dict[str, list[str]] = {}
+    if not check_password_hash(user.password_hash, current or ""):
+        errors["current_password"] = ["当前密码不正确"]
+    problem = password_problem(new or "")
+    if problem:
+        errors["new_password"] = [problem]
+    elif new == current:
+        errors["new_password"] = ["新密码不能与当前密码相同"]
+    if not errors.get("new_password") and new != repeat:
+        errors["repeat_password"] = ["两次输入的新密码不一致"]
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = generate_password_hash(new, method=current_app.config["PASSWORD_HASH_METHOD"])
+    session.flush()
+    _password_changed(session, user, user, "修改密码")
+    audit.record(session, user, "password_change", "user", user.id, summary="本人修改密码（其他会话与 API 令牌已失效）")
     session.flush()
     return user
 
@@ -126,7 +132,7 @@ def save_user(session: Session, actor: Actor, data: dict[str, Any], user_id: int
     if creating:
         if not data.get("password"):
             raise ValidationFailed({"password": ["新用户必须设置初始密码"]})
-        user, before = User(failed_logins=0), None
+        user, before = User(), None
     else:
         user = get_user(session, actor, user_id)
         check_version(user, data.get("version"), "该用户")
@@ -150,6 +156,8 @@ def save_user(session: Session, actor: Actor, data: dict[str, Any], user_id: int
         ]
     session.add(user)
     session.flush()
+    if not creating and data.get("password"):
+        _password_changed(session, actor, user, "管理员重置密码")
     after = {**audit.snapshot(user, _FIELDS), "roles": sorted(r.value for r in roles)}
     if creating:
         audit.record(session, actor, "create", "user", user.id, summary=f"新增用户 {user.username}", after=after)
@@ -159,14 +167,6 @@ def save_user(session: Session, actor: Actor, data: dict[str, Any], user_id: int
             a["password"] = "（已重置）"
         if a:
             audit.record(session, actor, "update", "user", user.id, summary=f"修改用户 {user.username}", before=b, after=a)
-    return user
-
-
-def unlock_user(session: Session, actor: Actor, user_id: int) -> User:
-    user = get_user(session, actor, user_id)
-    user.failed_logins, user.locked_until = 0, None
-    session.flush()
-    audit.record(session, actor, "unlock", "user", user.id, summary=f"解锁用户 {user.username}")
     return user
 
 

@@ -74,8 +74,16 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_active else None
+        # "<id>:<session_epoch>" (User.get_id): a session or remember cookie issued before the user's last logout,
+        # password change or reset carries an older epoch and is refused. A bare id (a cookie from before
+        # sessions carried epochs) is refused too.
+        ident, _, epoch = user_id.partition(":")
+        if not ident.isdigit() or not epoch.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or not user.is_active or user.session_epoch != int(epoch):
+            return None
+        return user
 
     app.jinja_env.filters["dt"] = _format_datetime
     app.jinja_env.filters["date_cn"] = _format_date_cn

@@ -76,15 +76,6 @@ def user_form(user_id: int | None = None):
     return _user_form(user, values, None)
 
 
-@bp.post("/users/<int:user_id>/unlock")
-@login_required
-def user_unlock(user_id: int):
-    user = users.unlock_user(db.session, current_user, user_id)
-    db.session.commit()
-    flash(f"已解锁用户 {user.username}", "success")
-    return redirect(url_for(".users_index"))
-
-
 # --- jurisdictions and agencies -------------------------------------------------------------------------------
 
 @bp.get("/jurisdictions")
@@ -186,9 +177,13 @@ def plugins_index():
     return render_template("admin/plugins.html", rows=rows)
 
 
-AUDIT_ACTIONS = {"create": "新增", "update": "修改", "delete": "删除", "login": "登录", "login_failed": "登录失败",
-                 "login_refused_locked": "锁定期间尝试登录", "unlock": "解锁", "revoke": "吊销"}
-AUDIT_OBJECTS = {"enterprise": "企业", "user": "用户", "jurisdiction": "辖区", "agency": "执法机关", "api_token": "API 令牌"}
+AUDIT_ACTIONS = {"create": "新增", "update": "修改", "delete": "删除", "login": "登录", "logout": "退出登录",
+                 "login_failed": "登录失败", "login_throttled": "登录过频被拒", "password_change": "修改密码",
+                 "revoke": "吊销",
+                 # Entries from before login throttling (migration 0013) replaced the account lockout.
+                 "login_refused_locked": "锁定期间尝试登录", "unlock": "解锁"}
+AUDIT_OBJECTS = {"enterprise": "企业", "user": "用户", "login": "登录尝试", "jurisdiction": "辖区", "agency": "执法机关",
+                 "api_token": "API 令牌"}
 
 
 @bp.get("/audit")
