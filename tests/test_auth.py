@@ -7,19 +7,20 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from flask import g
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 from werkzeug.security import check_password_hash
 
 from core.models import ApiToken, AuditEntry, Enterprise
 from core.models.base import utcnow
 from core.services import enterprises, logins, users
 from core.services.actors import SYSTEM
-from tests.conftest import csrf_token_from
 from tests.factories import PASSWORD, uscc
-from tests.forms import page_form
+from tests.forms import get_form, page_form, submit, tamper
 
 OTHER_ADDRESS = {"REMOTE_ADDR": "10.9.8.7"}
 
@@ -27,14 +28,17 @@ OTHER_ADDRESS = {"REMOTE_ADDR": "10.9.8.7"}
 @pytest.fixture(autouse=True)
 def _fresh_login_cache():
     """Requests of the test clients run inside the test's app context, so Flask-Login's per-context cache
-    (``g._login_user``) would outlive a request; forget it before each request so that every request loads its
-    user from its own session cookie, as in production."""
+    (``g._login_user``) and Flask-WTF's (``g.csrf_token``, the signed token of the session it was made for) would
+    outlive a request; forget them before each request so that every request loads its user and renders
+    the CSRF token of its own session cookie, as in production (a page rendered after login carries the new
+    session's token, not the one of the login page)."""
     from flask.testing import FlaskClient
 
     plain_open = FlaskClient.open
 
     def open_(self, *args, **kwargs):
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
         return plain_open(self, *args, **kwargs)
 
     FlaskClient.open = open_
@@ -44,13 +48,21 @@ def _fresh_login_cache():
         FlaskClient.open = plain_open
 
 
-def post_login(client, username: str, password: str, remember: bool = False, **kwargs):
-    """Fill in and send the login page's form as a browser does."""
-    form = page_form(client.get("/login", **kwargs))
+def post_login(client, username: str, password: str, remember: bool = False, next: str | None = None,
+               **kwargs):
+    """Fill in and send the login page's form as a browser does; ``next``: the page opened as
+    ``/login?next=…`` (the form has no action, so it posts back to that URL, query string included)."""
+    url = "/login" + (f"?{urlencode({'next': next})}" if next is not None else "")
+    form = page_form(client.get(url, **kwargs))
     form.set("username", username).set("password", password)
     if remember:
         form.check("remember")
     return form.submit(client, **kwargs)
+
+
+def post_logout(client, page: str = "/", **kwargs):
+    """Press 退出 as a browser does: every page's layout carries the logout form; pick it by its action."""
+    return page_form(client.get(page, **kwargs), action="/logout").submit(client, **kwargs)
 
 
 def session_user(client) -> str | None:
@@ -228,7 +240,7 @@ def test_success_starts_the_count_again(client, session, world):
     for _ in range(4):
         post_login(client, "xa_insp", "wrong-pass")
     assert post_login(client, "xa_insp", PASSWORD).status_code == 302
-    client.post("/logout")
+    assert post_logout(client).status_code == 302
     for _ in range(4):
         assert post_login(client, "xa_insp", "wrong-pass").status_code == 401  # not 429: the success reset it
     assert post_login(client, "xa_insp", PASSWORD).status_code == 302
@@ -266,7 +278,7 @@ def test_deactivated_user_loses_the_running_session(login, session, world):
     ("/\\evil.example", "/%5Cevil.example"),  # stays a path on this site
 ])
 def test_next_parameter_cannot_redirect_off_site(client, target, location):
-    resp = client.post("/login", data={"username": "xa_reg", "password": PASSWORD}, query_string={"next": target})
+    resp = post_login(client, "xa_reg", PASSWORD, next=target)
     assert resp.status_code == 302
     assert resp.headers["Location"] == location
 
@@ -278,7 +290,7 @@ def test_logout_requires_post_and_is_audited(client, session, world):
     post_login(client, "xa_reg", PASSWORD)
     assert client.get("/logout").status_code == 405
     assert client.get("/").status_code == 200  # still logged in
-    resp = client.post("/logout")
+    resp = post_logout(client, "/enterprises/")  # any page's 退出 button
     assert resp.status_code == 302 and resp.headers["Location"] == "/login"
     assert session_user(client) is None
     assert client.get("/").status_code == 302
@@ -290,7 +302,7 @@ def test_a_session_cookie_saved_before_logout_is_refused_after_it(app, client, w
     post_login(client, "xa_reg", PASSWORD)
     saved = client.get_cookie("session").value
     assert fresh_client(app, {"session": saved}).get("/").status_code == 200  # the copy works while logged in
-    client.post("/logout")
+    assert post_logout(client).status_code == 302
     resp = fresh_client(app, {"session": saved}).get("/")
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
 
@@ -304,7 +316,7 @@ def test_remember_cookie_is_short_lived_http_only_same_site_and_ends_at_logout(a
     saved = cookie.value
     # The remember cookie alone logs in (a browser restarted) ...
     assert fresh_client(app, {"remember_token": saved}).get("/").status_code == 200
-    logout = client.post("/logout")
+    logout = post_logout(client, "/account")
     assert any(h.startswith("remember_token=;") for h in logout.headers.getlist("Set-Cookie"))  # deleted
     # ... but not once the user has logged out, even where the browser kept it.
     resp = fresh_client(app, {"remember_token": saved}).get("/")
@@ -316,7 +328,7 @@ def test_logout_ends_the_sessions_on_other_devices(app, session, world):
     post_login(phone, "xa_insp", PASSWORD)
     post_login(desk, "xa_insp", PASSWORD, environ_base=OTHER_ADDRESS)
     assert phone.get("/").status_code == desk.get("/").status_code == 200
-    desk.post("/logout", environ_base=OTHER_ADDRESS)
+    assert post_logout(desk, environ_base=OTHER_ADDRESS).status_code == 302
     assert phone.get("/").status_code == 302
 
 
@@ -453,7 +465,7 @@ def test_api_token_is_shown_once_and_stored_as_sha256(app, login, session, world
     page = client.get("/account")
     assert page.status_code == 200 and "暂无令牌" in page.get_data(as_text=True)
 
-    resp = client.post("/account", data={"name": "数据对接"})
+    resp = submit(client, "/account", {"name": "数据对接"}, button="创建令牌")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     match = re.search(r'<code class="token">(aj_[A-Za-z0-9_\-]+)</code>', html)
@@ -474,12 +486,16 @@ def test_api_token_is_shown_once_and_stored_as_sha256(app, login, session, world
     me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
     assert me.status_code == 200 and me.get_json()["username"] == "xa_reg"
 
-    other = login("xa_insp").post(f"/account/tokens/{token.id}/revoke")
-    assert other.status_code == 404  # not theirs
+    revoke_url = f"/account/tokens/{token.id}/revoke"
+    intruder = login("xa_insp")
+    assert revoke_url not in intruder.get("/account").get_data(as_text=True)  # no page offers it to them ...
+    other = tamper(intruder, revoke_url, why="another user's token: xa_insp's account page lists only "
+                                             "their own tokens, so only a forged post can name this one")
+    assert other.status_code == 404  # ... and the server refuses it: not theirs
     assert token.revoked_at is None
 
     client = login("xa_reg")
-    resp = client.post(f"/account/tokens/{token.id}/revoke")
+    resp = get_form(client, "/account", action=revoke_url).submit(client, "吊销")
     assert resp.status_code == 302 and resp.headers["Location"] == "/account"
     assert token.revoked_at is not None
     assert "已吊销" in client.get("/account").get_data(as_text=True)
@@ -490,7 +506,8 @@ def test_api_token_is_shown_once_and_stored_as_sha256(app, login, session, world
 
 
 def test_api_token_needs_a_name(login, session, world):
-    resp = login("xa_reg").post("/account", data={"name": "  "})
+    # Only spaces: the input's `required` lets them through, so a browser sends them.
+    resp = submit(login("xa_reg"), "/account", {"name": "  "}, button="创建令牌")
     assert resp.status_code == 200
     assert "请填写用途说明（不超过 100 字）" in resp.get_data(as_text=True)
     assert session.scalar(select(func.count(ApiToken.id)).where(ApiToken.user_id == world.users["xa_reg"])) == 0
@@ -505,10 +522,20 @@ def test_account_page_shows_expired_certificate(login):
 # --- CSRF ----------------------------------------------------------------------------------------------------------------
 
 
-def new_enterprise_form(world, seq: int = 901, **extra) -> dict:
+def new_enterprise_fields(world, seq: int = 901, **extra) -> dict:
+    """What a regulator types into the 新增企业 page (``Form.fill`` values: a checkbox takes True/False)."""
     return {"name": f"表单企业{seq}有限公司", "uscc": uscc(seq), "jurisdiction_id": str(world.nodes["新店街道"]),
             "grid_id": str(world.nodes["新店1网格"]), "address": "新店街道表单路1号",
-            "is_high_risk": "0", "is_active": "1", **extra}
+            "is_high_risk": False, "is_active": True, **extra}
+
+
+def with_token(form, token: str | None) -> MultiDict:
+    """What ``form`` sends with its CSRF token replaced by ``token`` (left out when None): the page's own
+    post, forged in that one field only, so that a refusal can only be due to the token."""
+    pairs = form.fields()
+    assert any(n == "csrf_token" for n, _ in pairs), "the page's form carries a CSRF token"
+    return MultiDict([(n, token if n == "csrf_token" else v) for n, v in pairs
+                      if n != "csrf_token" or token is not None])
 
 
 @pytest.fixture()
@@ -522,22 +549,24 @@ def csrf_on(app):
 
 def test_post_without_csrf_token_is_refused(csrf_on, login, session, world):
     client = login("xa_reg")
+    form = get_form(client, "/enterprises/new").fill(new_enterprise_fields(world))
     before = counts(session)
-    resp = client.post("/enterprises/new", data=new_enterprise_form(world))
+    resp = tamper(client, "/enterprises/new", with_token(form, None),
+                  why="no page sends its form without the CSRF token; a cross-site page posting it does")
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
     assert "页面已过期或请求无效，请返回刷新后重试。" in html
     assert counts(session) == before
-    resp = client.post("/enterprises/new", data={**new_enterprise_form(world), "csrf_token": "forged"})
+    resp = tamper(client, "/enterprises/new", with_token(form, "forged"),
+                  why="a forged CSRF token: the page renders only the session's own")
     assert resp.status_code == 400
     assert counts(session) == before
 
 
 def test_post_with_the_forms_csrf_token_works(csrf_on, login, session, world):
     client = login("xa_reg")
-    token = csrf_token_from(client.get("/enterprises/new").get_data(as_text=True))
     before = counts(session)
-    resp = client.post("/enterprises/new", data={**new_enterprise_form(world), "csrf_token": token})
+    resp = submit(client, "/enterprises/new", new_enterprise_fields(world))  # the form carries its token
     assert resp.status_code == 302
     ent = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc(901)))
     assert resp.headers["Location"] == f"/enterprises/{ent.id}"
@@ -545,12 +574,20 @@ def test_post_with_the_forms_csrf_token_works(csrf_on, login, session, world):
 
 
 def test_login_and_logout_are_csrf_protected(csrf_on, client, login):
-    assert client.post("/login", data={"username": "xa_reg", "password": PASSWORD}).status_code == 400
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    resp = client.post("/login", data={"username": "xa_reg", "password": PASSWORD, "csrf_token": token})
+    login_form = get_form(client, "/login").fill(username="xa_reg", password=PASSWORD)
+    resp = tamper(client, "/login", with_token(login_form, None),
+                  why="login CSRF: another site posting the login form without this page's token")
+    assert resp.status_code == 400
+    assert session_user(client) is None
+    resp = post_login(client, "xa_reg", PASSWORD)  # the login page's form carries its token
     assert resp.status_code == 302
-    assert client.post("/logout").status_code == 400
+    logout_form = get_form(client, "/", action="/logout")
+    resp = tamper(client, "/logout", with_token(logout_form, None),
+                  why="logout CSRF: another site posting the logout form without this page's token")
+    assert resp.status_code == 400
     assert session_user(client) is not None
+    assert logout_form.submit(client).status_code == 302  # the page's own 退出 button does log out
+    assert session_user(client) is None
 
 
 def test_api_is_exempt_from_csrf_but_needs_a_token(csrf_on, api, world):
@@ -568,13 +605,20 @@ def test_bad_uscc_in_web_form_is_422_with_field_message(login, session, world):
     good = uscc(903)
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     before = counts(session)
-    resp = client.post("/enterprises/new", data=new_enterprise_form(world, 903, uscc=bad))
+    resp = submit(client, "/enterprises/new", new_enterprise_fields(world, 903, uscc=bad))
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert "提交的数据有误，请检查标出的字段" in html
     assert '<span class="field-error">统一社会信用代码校验位错误，请核对</span>' in html
     assert 'value="表单企业903有限公司"' in html and f'value="{bad}"' in html  # what was typed is kept
     assert counts(session) == before
+
+
+#: Bad input a browser cannot send from the page, and why; the server must refuse it all the same.
+UNSENDABLE = {
+    "employee_count": "an <input type=number> sends '' for text typed into it, never the text",
+    "jurisdiction_id": "the select offers only the regulator's own areas",
+}
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -588,8 +632,22 @@ def test_bad_uscc_in_web_form_is_422_with_field_message(login, session, world):
 ])
 def test_web_form_errors_write_nothing(login, session, world, change, message):
     change = change(world, session)
+    fields = new_enterprise_fields(world, 904, **change)
     before = counts(session)
-    resp = login("xa_reg").post("/enterprises/new", data=new_enterprise_form(world, 904, **change))
+    client = login("xa_reg")
+    form = get_form(client, "/enterprises/new")
+    forged = {name: UNSENDABLE[name] for name, value in change.items() if name in UNSENDABLE and value}
+    if "jurisdiction_id" in forged:
+        with pytest.raises(KeyError):
+            # the select has no such option
+            get_form(client, "/enterprises/new").set("jurisdiction_id", change["jurisdiction_id"])
+    if forged:
+        # Fill the rest as a user does, then put the value the page cannot send into what it sends.
+        typed = form.fill({**fields, **{name: "" for name in forged}})
+        body = MultiDict([(n, change[n] if n in forged else v) for n, v in typed.fields()])
+        resp = tamper(client, "/enterprises/new", body, why="; ".join(forged.values()))
+    else:
+        resp = form.fill(fields).submit(client)
     assert resp.status_code == 422
     assert f'<span class="field-error">{message}</span>' in resp.get_data(as_text=True)
     assert counts(session) == before
@@ -599,17 +657,17 @@ def test_edit_with_stale_version_shows_conflict_and_changes_nothing(login, sessi
     client = login("xa_reg")
     e2 = world.ent(session, "E2")
     edit_url = f"/enterprises/{e2.id}/edit"
-    form_html = client.get(edit_url).get_data(as_text=True)
-    assert '<input type="hidden" name="version" value="1">' in form_html
+    page = client.get(edit_url)  # the user opens the edit page at version 1 ...
+    assert '<input type="hidden" name="version" value="1">' in page.get_data(as_text=True)
+    form = page_form(page, page_url=edit_url)
 
-    # Someone else saves first.
+    # ... someone else saves first ...
     enterprises.update_enterprise(session, SYSTEM, e2.id, {"version": 1, "address": "他人先保存的地址"})
     session.commit()
     audits = counts(session)
 
-    form = new_enterprise_form(world, 2, name=e2.name, uscc=e2.uscc, grid_id=str(world.nodes["新店2网格"]),
-                               address="我基于旧版本的修改", version="1")
-    resp = client.post(edit_url, data=form)
+    # ... and the user saves the page they still have open.
+    resp = form.fill(grid_id=str(world.nodes["新店2网格"]), address="我基于旧版本的修改").submit(client)
     assert resp.status_code == 409
     page = resp.get_data(as_text=True)
     assert "该企业信息已被他人修改（当前版本 2，您修改的是版本 1），请刷新后重试" in page
@@ -620,24 +678,21 @@ def test_edit_with_stale_version_shows_conflict_and_changes_nothing(login, sessi
     assert (e2.address, e2.version) == ("他人先保存的地址", 2)
     assert counts(session) == audits
 
-    # Saving again, knowingly, now succeeds.
-    form["version"] = "2"
-    assert client.post(edit_url, data=form).status_code == 302
+    # Saving the conflict page again, knowingly, now succeeds.
+    assert page_form(resp, page_url=edit_url, status=409).submit(client).status_code == 302
     session.expire_all()
-    assert (e2.address, e2.version) == ("我基于旧版本的修改", 3)
+    assert (e2.address, e2.version, e2.grid_id) == ("我基于旧版本的修改", 3, world.nodes["新店2网格"])
 
 
 def test_edit_with_current_version_saves(login, session, world):
     client = login("xa_reg")
     e3 = world.ent(session, "E3")
-    form = new_enterprise_form(world, 3, name=e3.name, uscc=e3.uscc, jurisdiction_id=str(world.nodes["马巷街道"]),
-                               grid_id=str(world.nodes["马巷1网格"]), address="马巷街道新址", version="1",
-                               is_key_industry="1")
-    resp = client.post(f"/enterprises/{e3.id}/edit", data=form)
+    resp = submit(client, f"/enterprises/{e3.id}/edit", {
+        "jurisdiction_id": str(world.nodes["马巷街道"]), "grid_id": str(world.nodes["马巷1网格"]),
+        "address": "马巷街道新址", "is_key_industry": True})
     assert resp.status_code == 302 and resp.headers["Location"] == f"/enterprises/{e3.id}"
     session.expire_all()
-    assert (e3.address, e3.version) == ("马巷街道新址", 2)
-
+    assert (e3.address, e3.version, e3.is_key_industry) == ("马巷街道新址", 2, True)
 
 
 def test_two_clients_in_one_test_act_as_their_own_users(login, world):

@@ -207,10 +207,9 @@ def test_views_read_posts_only_through_the_forms_module():
     assert len(views) > 20 and offenders == []
 
 
-#: Files whose posts are not web forms, or are converted elsewhere. The API tests post what programs send (JSON or
+#: Files whose posts are not web forms. The API tests post what programs send (JSON or
 #: multipart built by the caller), ``tests/forms.py`` is the helper itself.
-#: ``test_auth.py`` is being converted on its own branch (issue 14); remove it here once that lands.
-NOT_FORM_POSTS = {"forms.py", "test_auth.py"}
+NOT_FORM_POSTS = {"forms.py"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
