@@ -18,7 +18,10 @@ from xml.sax.saxutils import escape
 #: Escapes for element text, and the characters XML 1.0 does not allow (control characters other than tab,
 #: newline and carriage return), dropped; one ``str.translate`` per cell.
 _XML_TEXT = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;",
-             **dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])}
+             **dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]),
+             # An XML parser turns a raw CR into LF, not a character reference: a cell starting with CR keeps
+             # it, so the import still sees the ' prefix in front of it (and CRLF line breaks stay CRLF).
+             ord("\r"): "&#13;"}
 _CHUNK = 256 * 1024
 
 #: A text cell starting with one of these is read as a formula by Excel, LibreOffice and others (CSV injection:
