@@ -164,9 +164,11 @@ def save_user(session: Session, actor: Actor, data: dict[str, Any], user_id: int
 
 def unlock_user(session: Session, actor: Actor, user_id: int) -> User:
     user = get_user(session, actor, user_id)
+    before = {"failed_logins": user.failed_logins, "locked_until": user.locked_until}
     user.failed_logins, user.locked_until = 0, None
     session.flush()
-    audit.record(session, actor, "unlock", "user", user.id, summary=f"解锁用户 {user.username}")
+    audit.record(session, actor, "unlock", "user", user.id, summary=f"解锁用户 {user.username}",
+                 before=before, after={"failed_logins": 0, "locked_until": None})
     return user
 
 
@@ -191,7 +193,8 @@ def create_token(session: Session, actor: Actor, user: User, name: str, days: in
                      expires_at=utcnow() + timedelta(days=days) if days else None)
     session.add(token)
     session.flush()
-    audit.record(session, actor, "create", "api_token", token.id, summary=f"为 {user.username} 创建 API 令牌 {name}")
+    audit.record(session, actor, "create", "api_token", token.id, summary=f"为 {user.username} 创建 API 令牌 {name}",
+                 after={"user_id": user.id, "name": name, "prefix": token.prefix, "expires_at": token.expires_at})
     return raw, token
 
 
@@ -245,6 +248,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
         raise NotFound()
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        audit.record(session, actor, "revoke", "api_token", token.id, summary=f"吊销 API 令牌 {token.name}")
+        audit.record(session, actor, "revoke", "api_token", token.id, summary=f"吊销 API 令牌 {token.name}",
+                     before={"revoked_at": None}, after={"revoked_at": token.revoked_at})
         session.flush()
     return token
