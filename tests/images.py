@@ -53,13 +53,26 @@ def webp_bytes(width: int = 8, height: int = 8) -> bytes:
 
 
 def png_bomb(side: int = 30_000) -> bytes:
-    """A ``side`` × ``side`` greyscale PNG of zeros written chunk by chunk (never held decoded): ~900 MB of
-    pixels in about a hundred KB, the sweep's decompression bomb."""
+    """A ``side`` × ``side`` black-and-white (1 bit per pixel) PNG, valid to the last checksum: 900 MP in about
+    110 KB like the sweep's decompression bomb; Pillow would decode it to 900 MB (one byte per pixel).
+
+    Deflate after a full flush starts from an empty window, so compressing the same block of rows again gives
+    the same bytes: one block is compressed once and repeated; the Adler-32 of the pixels is computed over
+    the repeated input (cheap), the CRCs over the chunks."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    comp = zlib.compressobj(9)
-    row = b"\x00" * (side + 1)  # filter byte + one byte per pixel
-    body = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+    row = b"\x00" * ((side + 7) // 8 + 1)  # filter byte + one bit per pixel
+    rows_per_block = 1000
+    blocks, rest = divmod(side, rows_per_block)
+    block = row * rows_per_block
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate: the zlib header and trailer are added below
+    packed = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+    tail = comp.compress(row * rest) + comp.flush(zlib.Z_FINISH)
+    adler = 1
+    for _ in range(blocks):
+        adler = zlib.adler32(block, adler)
+    adler = zlib.adler32(row * rest, adler)
+    body = b"\x78\xda" + packed * blocks + tail + struct.pack(">I", adler & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
             + chunk(b"IDAT", body) + chunk(b"IEND", b""))

@@ -25,8 +25,9 @@ from core.services.catalog import sync_catalog
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests import factories
 from tests.conftest import base_config
+from tests.images import png_bytes
 
-PNG = Upload(data=b"\x89PNG\r\n\x1a\n" + b"i" * 40, content_type="image/png", filename="现场.png")
+PNG = Upload(data=png_bytes(), content_type="image/png", filename="现场.png")
 
 
 def _start(session, world, username="ent1_mgr", **extra):

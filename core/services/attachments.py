@@ -86,6 +86,12 @@ _OPENERS = {"JPEG": _opener("JpegImagePlugin", "JpegImageFile"), "PNG": _opener(
             "WEBP": _opener("WebPImagePlugin", "WebPImageFile")}
 
 
+def human_size(n: int) -> str:
+    """A byte limit as people read it: "10 MB", "200 KB"."""
+    mb = 1024 * 1024
+    return f"{n // mb} MB" if n >= mb and n % mb == 0 else f"{n / mb:.1f} MB" if n >= mb else f"{n // 1024} KB"
+
+
 def _mp(pixels: int) -> str:
     return f"{pixels / 1_000_000:g} 百万像素"
 
@@ -159,7 +165,7 @@ def check_upload(data: bytes, name: str, images_only: bool = False) -> Upload:
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     accepted = IMAGE_LABEL if images_only else ANY_LABEL
     if len(data) > limit:
-        raise UploadRefused(f"文件超过 {limit // (1024 * 1024)} MB 的上限")
+        raise UploadRefused(f"文件超过 {human_size(limit)} 的上限")
     if not data:
         raise UploadRefused("文件是空的")
     content_type = sniff(data)

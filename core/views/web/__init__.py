@@ -50,10 +50,11 @@ HTTP_MESSAGES = {
 
 def _too_large() -> str:
     """The 413 message, naming both limits (the request's and one file's) as configured."""
-    total = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    one = current_app.config.get("ATTACHMENT_MAX_BYTES") or 0
-    return (f"上传的内容过大：一次提交最多 {total // (1024 * 1024)} MB，单个文件最多 {one // (1024 * 1024)} MB。"
-            "请压缩或分批上传。")
+    from core.services.attachments import human_size
+
+    total = human_size(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    one = human_size(current_app.config.get("ATTACHMENT_MAX_BYTES") or 0)
+    return f"上传的内容过大：一次提交最多 {total}，单个文件最多 {one}。请压缩或分批上传。"
 
 
 def service_error_page(exc: ServiceError):
