@@ -183,6 +183,15 @@ class DefaultConfig:
         "closing": "请你单位按照督办要求，落实整改责任、措施、资金、时限和应急预案，在整改期限前完成整改，"
                    "并将整改情况书面报告督办单位。",
     }
+    #: Measures a 指令书 may order for its 重大事故隐患 (issue 15 item 6), code → wording printed in the document.
+    #: The inspector ticks the ones decided on the spot. Labels after the measures the issue names for
+    #: 《安全生产法》第六十五条; no verified text of that article was obtained, so a deployment checks them
+    #: (``anjian documents editions`` lists the sentence as 待核对).
+    ORDER_MAJOR_MEASURES: dict[str, str] = {
+        "evacuate": "从危险区域内撤出作业人员",
+        "suspend": "暂时停产停业",
+        "stop_use": "停止使用相关设施、设备",
+    }
     #: Most documents in one merged PDF or ZIP batch download.
     DOCUMENT_BATCH_MAX = 200
 

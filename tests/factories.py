@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from stdnum.cn import uscc as stdnum_uscc
 
 from core.models import Agency, Enterprise, Jurisdiction, User
-from core.services import enterprises, jurisdictions, users
+from core.services import documents, enterprises, hazard_flow, hazards, jurisdictions, users
 from core.services.actors import SYSTEM
 
 PASSWORD = "test-pass-123"
@@ -117,3 +118,36 @@ def build_world(session) -> World:
     user("ent4_mgr", ["enterprise_manager"], enterprise_id=w.enterprises["E4"])
     session.flush()
     return w
+
+
+def fill_work_queues(session, world: World) -> dict[str, Any]:
+    """Something in every queue: a 重大 hazard listed for 督办 whose 督办 deadline has passed (rectification not
+    yet due), a general hazard past its rectification deadline, one awaiting 复查, and an unreceived 指令书."""
+    reg, insp = world.user(session, "xa_reg"), world.user(session, "xa_insp")
+    insp2 = users.save_user(session, SYSTEM, {
+        "username": "xa_insp2", "display_name": "李执法", "password": PASSWORD, "roles": ["inspector"],
+        "jurisdiction_id": world.nodes["翔安区"], "agency_id": world.agencies["翔安局"], "cert_number": "XA-003",
+        "cert_valid_until": date.today() + timedelta(days=365)})
+    on = hazards.today()
+
+    def register(description, level="general", enterprise="E1", by=reg):
+        return hazards.register_hazard(session, by, {"enterprise_id": world.enterprises[enterprise],
+                                                      "description": description, "category": "thing", "level": level})
+
+    listed = register("液氨储罐区未设置紧急切断装置", "major")
+    hazard_flow.perform(session, reg, listed.id, "list", {
+        "version": listed.version, "level": "county", "due_date": on + timedelta(days=30), "leader_name": "林副局长"})
+    listed.supervisions[-1].due_date = on - timedelta(days=3)  # the listing's own deadline has passed
+    late = register("消防通道被货物堵塞")
+    order = documents.issue_order(session, insp, {
+        "enterprise_id": world.enterprises["E1"], "deadline": on, "items": [{"hazard_id": late.id}],
+        "signer_ids": [insp.id, insp2.id], "on": on - timedelta(days=10)})
+    late.deadline = on - timedelta(days=2)  # 整改逾期 since two days
+    waiting = register("配电箱未接地")
+    documents.issue_order(session, insp, {"enterprise_id": world.enterprises["E1"], "deadline": on + timedelta(days=5),
+                                          "items": [{"hazard_id": waiting.id}], "signer_ids": [insp.id, insp2.id]})
+    hazard_flow.perform(session, world.user(session, "ent1_mgr"), waiting.id, "request_review",
+                        {"version": waiting.version, "comment": "已整改"})
+    register("同安区的隐患", enterprise="E4", by=world.user(session, "ta_reg"))
+    session.flush()
+    return {"listed": listed, "late": late, "waiting": waiting, "order": order}

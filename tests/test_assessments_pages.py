@@ -11,20 +11,21 @@ from sqlalchemy import select
 
 from core.models import Assessment
 from core.services import assessments as svc
+from tests.forms import Form, get_form, submit
 from tests.images import png_bytes
 
 YEAR = date.today().year
 PNG = png_bytes()  # real bytes: uploads are decoded (tests/images.py)
 
 
-def _element_form(a, code, **overrides) -> dict:
-    form = {"version": str(a.version), "next": code}
+def _element_form(client, a, code, **overrides) -> Form:
+    """The element's page form with every item scored in full but for ``overrides`` (item code → fields)."""
+    form = get_form(client, f"/assessments/{a.id}/elements/{code}", action="/elements/")
     for it in a.items:
         if it.element_code != code:
             continue
-        form[f"result_{it.id}"] = "scored"
-        form[f"score_{it.id}"] = str(int(it.standard_score))
-        form.update({k.format(id=it.id): v for k, v in overrides.get(it.code, {}).items()})
+        form.fill({f"result_{it.id}": "scored", f"score_{it.id}": str(int(it.standard_score))})
+        form.fill({k.format(id=it.id): v for k, v in overrides.get(it.code, {}).items()})
     return form
 
 
@@ -32,14 +33,14 @@ def test_enterprise_fills_by_element_submits_and_regulator_returns_then_accepts(
     """R-S2 through the pages: errors are shown beside the item (422), N/A leaves the denominator, the principal
     signs, 翔安区 returns once then accepts; deducted items become hazards in one post."""
     mgr, principal, xa = login("ent1_mgr"), login("ent1_principal"), login("xa_reg")
-    resp = mgr.post("/assessments/new", data={"year": str(YEAR), "team_leader": "李组长", "team_members": "王一、赵二"})
+    resp = submit(mgr, "/assessments/", {"year": str(YEAR), "team_leader": "李组长", "team_members": "王一、赵二"},
+                  action="/new")
     assert resp.status_code == 302
     a = session.scalar(select(Assessment).where(Assessment.enterprise_id == world.enterprises["E1"]))
     assert len(a.items) == 31
     page = mgr.get(f"/assessments/{a.id}").get_data(as_text=True)
     assert "安全风险管控及隐患排查治理" in page and "0 / 31 项已评定" in page
-    bad = _element_form(a, "1", **{"1.1": {"score_{id}": "15"}})
-    resp = mgr.post(f"/assessments/{a.id}/elements/1", data=bad)
+    resp = _element_form(mgr, a, "1", **{"1.1": {"score_{id}": "15"}}).submit(mgr, "next=1")
     assert resp.status_code == 422 and "有扣分时请填写扣分理由" in resp.get_data(as_text=True)
     session.expire_all()
     codes = list(dict.fromkeys(it.element_code for it in a.items))
@@ -50,41 +51,38 @@ def test_enterprise_fills_by_element_submits_and_regulator_returns_then_accepts(
     for code in codes:
         session.expire_all()
         a = session.get(Assessment, a.id)
-        assert mgr.post(f"/assessments/{a.id}/elements/{code}", data=_element_form(a, code, **overrides)).status_code == 302
+        assert _element_form(mgr, a, code, **overrides).submit(mgr, f"next={code}").status_code == 302
     session.expire_all()
     a = session.get(Assessment, a.id)
-    upload = mgr.post(f"/assessments/{a.id}/items/{a.items[0].id}/evidence",
-                      data={"version": str(a.version), "files": (io.BytesIO(PNG), "目标文件.png")},
-                      content_type="multipart/form-data")
+    upload = get_form(mgr, f"/assessments/{a.id}/elements/{a.items[0].element_code}",
+                      action=f"/items/{a.items[0].id}/evidence").attach("files", PNG, "目标文件.png").submit(mgr)
     assert upload.status_code == 302
     session.expire_all()
     a = session.get(Assessment, a.id)
     assert "目标文件.png" in mgr.get(f"/assessments/{a.id}/elements/1").get_data(as_text=True)
     # 1020 applicable (4.1 N/A), 1020 − 5 − 10 − 10 = 995 → 97.5
-    assert principal.post(f"/assessments/{a.id}/submit", data={"version": str(a.version), "signer_name": "张主要"}
-                          ).status_code == 302
+    detail = f"/assessments/{a.id}"
+    assert submit(principal, detail, {"signer_name": "张主要"}, action="/submit").status_code == 302
     session.expire_all()
     a = session.get(Assessment, a.id)
     assert (a.status, a.score, a.grade) == ("submitted", 97.5, "level1")
     page = xa.get(f"/assessments/{a.id}").get_data(as_text=True)
     assert "审核通过" in page and "97.5" in page
-    assert xa.post(f"/assessments/{a.id}/review", data={"version": str(a.version), "decision": "return"}
-                   ).status_code == 422
-    xa.post(f"/assessments/{a.id}/review", data={"version": str(a.version), "decision": "return",
-                                                  "comment": "请补充 5.3 的证据"})
+    assert submit(xa, detail, action="/review", button="decision=return").status_code == 422
+    submit(xa, detail, {"comment": "请补充 5.3 的证据"}, action="/review", button="decision=return")
     session.expire_all()
     a = session.get(Assessment, a.id)
     assert a.status == "returned"
-    principal.post(f"/assessments/{a.id}/submit", data={"version": str(a.version), "signer_name": "张主要"})
+    submit(principal, detail, {"signer_name": "张主要"}, action="/submit")
     session.expire_all()
     a = session.get(Assessment, a.id)
-    xa.post(f"/assessments/{a.id}/review", data={"version": str(a.version), "decision": "accept", "comment": "同意"})
+    submit(xa, detail, {"comment": "同意"}, action="/review", button="decision=accept")
     session.expire_all()
     a = session.get(Assessment, a.id)
     assert a.status == "accepted"
     deducted = [str(it.id) for it in a.items if it.is_deducted]
     assert len(deducted) == 3
-    assert mgr.post(f"/assessments/{a.id}/hazards", data={"item_ids": deducted}).status_code == 302
+    assert submit(mgr, detail, {"item_ids": deducted}, action="/hazards").status_code == 302
     session.expire_all()
     a = session.get(Assessment, a.id)
     assert all(it.hazard_id for it in a.items if it.is_deducted)

@@ -65,6 +65,8 @@ def test_enterprise_user_sees_own_record_only(browser, live_server):
     context, page = new_page(browser, PHONE)
     try:
         log_in(page, live_server, "ent1_mgr")
+        page.wait_for_url(live_server + "/")  # the home page is the enterprise's work queue (issue 17)
+        page.click("main >> text=测试E1有限公司")
         page.wait_for_url("**/enterprises/*")
         assert "测试E1有限公司" in page.inner_text("main")
         page.screenshot(path=str(SHOTS / "enterprise-detail-phone.png"), full_page=True)

@@ -19,6 +19,7 @@ from core.services.actors import SYSTEM
 from core.services.attachments import storage_path
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.services.hazards import today as china_today
+from tests.forms import get_form, submit
 
 
 @pytest.fixture(autouse=True)
@@ -180,7 +181,7 @@ def test_review_splits_passed_and_failed_and_feeds_the_closed_loop(session, worl
     for h in (h1, h2):
         hazard_flow.perform(session, world.user(session, "ent1_mgr"), h.id, "request_review",
                             {"version": h.version, "comment": "已整改"})
-    new_deadline = date.today() + timedelta(days=10)
+    new_deadline = date.today() + timedelta(days=20)  # not before the 指令书's 15 days
     review = documents.issue_review(session, actor, {"order_id": order.id, "signer_ids": signers, "results": [
         {"hazard_id": h1.id, "passed": True}, {"hazard_id": h2.id, "passed": False, "new_deadline": new_deadline}]})
     assert review.related_id == order.id and review.number.startswith("（翔）应急复查〔")
@@ -244,12 +245,13 @@ def test_pages_issue_order_then_review_download_receive_and_verify(session, worl
     page = form.get_data(as_text=True)
     assert "配电箱未接地" in page and "李执法" in page and "xa_insp_expired" not in page
     deadline = date.today() + timedelta(days=7)
-    refused = c.post(f"/documents/order/new/{world.enterprises['E1']}", data={
-        "hazard_ids": [str(h1.id)], "deadline": deadline.isoformat(), "signer_ids": [str(world.users["xa_insp"])]})
+    order_url = f"/documents/order/new/{world.enterprises['E1']}"
+    refused = submit(c, order_url, {"hazard_ids": [str(h1.id)], "deadline": deadline.isoformat(),
+                                    "signer_ids": [str(world.users["xa_insp"])]})
     assert refused.status_code == 422 and "执法文书须由两名以上执法人员签名" in refused.get_data(as_text=True)
-    resp = c.post(f"/documents/order/new/{world.enterprises['E1']}", data={
+    resp = submit(c, order_url, {
         "hazard_ids": [str(h1.id), str(h2.id)], "deadline": deadline.isoformat(),
-        f"deadline_{h2.id}": (deadline + timedelta(days=3)).isoformat(), f"version_{h1.id}": str(h1.version),
+        f"deadline_{h2.id}": (deadline + timedelta(days=3)).isoformat(),
         "signer_ids": [str(world.users["xa_insp"]), str(insp2.id)]})
     assert resp.status_code == 302
     order = session.get(Document, int(resp.headers["Location"].rsplit("/", 1)[1]))
@@ -263,7 +265,7 @@ def test_pages_issue_order_then_review_download_receive_and_verify(session, worl
     ent = login("ent1_mgr")
     assert order.number in ent.get("/documents/").get_data(as_text=True)
     assert "签收本文书" in ent.get(f"/documents/{order.id}").get_data(as_text=True)
-    assert ent.post(f"/documents/{order.id}/receive").status_code == 302
+    assert get_form(ent, f"/documents/{order.id}", action="/receive").submit(ent).status_code == 302
     assert order.received_by_id == world.users["ent1_mgr"]
     for h in (h1, h2):
         hazard_flow.perform(session, world.user(session, "ent1_mgr"), h.id, "request_review",
@@ -271,9 +273,9 @@ def test_pages_issue_order_then_review_download_receive_and_verify(session, worl
 
     c = login("xa_insp")
     assert "配电箱未接地" in c.get(f"/documents/{order.id}/review").get_data(as_text=True)
-    resp = c.post(f"/documents/{order.id}/review", data={
+    resp = submit(c, f"/documents/{order.id}/review", {
         f"result_{h1.id}": "passed", f"result_{h2.id}": "failed",
-        f"new_deadline_{h2.id}": (date.today() + timedelta(days=5)).isoformat(),
+        f"new_deadline_{h2.id}": (date.today() + timedelta(days=40)).isoformat(),
         "signer_ids": [str(world.users["xa_insp"]), str(insp2.id)]})
     assert resp.status_code == 302
     review = session.get(Document, int(resp.headers["Location"].rsplit("/", 1)[1]))
@@ -287,10 +289,10 @@ def test_pages_issue_order_then_review_download_receive_and_verify(session, worl
 
     anon = login("ent4_mgr")
     assert anon.get(f"/documents/{order.id}/pdf").status_code == 404
-    good = anon.post(f"/documents/verify/{order.verify_code}",
-                     data={"pdf": (io.BytesIO(pdf.data), "x.pdf")}, content_type="multipart/form-data")
+    verify_url = f"/documents/verify/{order.verify_code}"
+    good = get_form(anon, verify_url).attach("pdf", pdf.data, "x.pdf").submit(anon)
     assert "一致：所核对的 PDF 与签发原件完全相同" in good.get_data(as_text=True)
-    bad = anon.post(f"/documents/verify/{order.verify_code}", data={"sha256": "0" * 64})
+    bad = submit(anon, verify_url, {"sha256": "0" * 64})
     assert "不一致" in bad.get_data(as_text=True)
     assert anon.get("/documents/verify/NOSUCHCODE").status_code == 404
 
@@ -322,3 +324,54 @@ def test_an_order_may_list_a_major_hazard_before_its_plan_but_review_needs_the_p
                                                          "approved_by_name": "张主要", **plan})
     hazard_flow.perform(session, mgr, major.id, "request_review", {"version": major.version, "comment": "已整改"})
     assert major.state == HazardState.PENDING_REVIEW
+
+
+def test_an_order_flags_major_hazards_cites_their_rule_and_orders_the_measures_decided(session, world, insp2):
+    """Issue 15 items 5–6 (R-E4): each 重大事故隐患 of a 指令书 is flagged with the rule it was judged by, cited by
+    title, 文号 and item (never the internal reference); the 重大 sentence names its items; the measures the
+    inspector ticked are ordered in the configured wording; unknown measures, or measures without a 重大事故隐患,
+    are refused with the accepted values named and nothing issued."""
+    actor = world.user(session, "xa_insp")
+    major = hazards.register_hazard(session, actor, {
+        "enterprise_id": world.enterprises["E1"], "description": "储罐区未设置泄漏检测报警装置", "category": "thing",
+        "level": "major", "rule_item": "fake-2020-r1#1", "location": "储罐区"})
+    general = register(session, world, "消防通道被货物堵塞", location="二号仓库")
+    assert major.level == "major" and major.rule_item == "fake-2020-r1#1"
+    issued_before = session.scalar(select(db.func.count(Document.id)))
+    with pytest.raises(ValidationFailed) as unknown, session.begin_nested():
+        issue_order(session, world, insp2, [general, major], measures=["evacuate", "shutdown_all"])
+    assert "shutdown_all" in unknown.value.errors["measures"][0] and "evacuate（从危险区域内撤出作业人员）" in \
+        unknown.value.errors["measures"][0]
+    with pytest.raises(ValidationFailed) as no_major, session.begin_nested():
+        issue_order(session, world, insp2, [general], measures=["suspend"])
+    assert no_major.value.errors["measures"] == ["所列隐患中没有重大事故隐患，不能责令采取重大事故隐患的措施"]
+    assert session.scalar(select(db.func.count(Document.id))) == issued_before
+    session.expire_all()
+    assert general.state == major.state == HazardState.REGISTERED  # nothing was 下达整改 by the refused ones
+    doc = issue_order(session, world, insp2, [general, major], measures=["evacuate", "suspend"])
+    text = pdf_text(doc)
+    for expected in ["储罐区：储罐区未设置泄漏检测报警装置（重大事故隐患，判定依据：",
+                     "《测试领域重大事故隐患判定标准（测试用）》（测规〔2020〕1号）第一项；整改期限：",
+                     "其中事故隐患第2项属于重大隐患。",
+                     "对上述第2项重大事故隐患，依据《中华人民共和国安全生产法》第六十五条，责令你单位：",
+                     "从危险区域内撤出作业人员；暂时停产停业。"]:
+        assert expected in text, expected
+    assert "fake-2020-r1" not in text and "停止使用相关设施" not in text
+    assert "二号仓库：消防通道被货物堵塞（整改期限：" in text  # a general item is not flagged
+    assert doc.data["measures"] == ["evacuate", "suspend"]
+    assert doc.data["major_clause"]["verified"] is False  # local wording, listed as 待核对
+
+
+def test_a_failed_review_cannot_shorten_the_term_of_the_order(session, world, insp2):
+    """Issue 15 item 7: the new deadline of a failed 复查 is not earlier than the 指令书's own deadline."""
+    h = register(session, world, "报警器失效")
+    order = issue_order(session, world, insp2, [h], deadline=date.today() + timedelta(days=30))
+    hazard_flow.perform(session, world.user(session, "ent1_mgr"), h.id, "request_review",
+                        {"version": h.version, "comment": "已整改"})
+    with pytest.raises(ValidationFailed) as shorter:
+        documents.issue_review(session, world.user(session, "xa_insp"), {
+            "order_id": order.id, "signer_ids": [world.users["xa_insp"], insp2.id],
+            "results": [{"hazard_id": h.id, "passed": False, "new_deadline": date.today() + timedelta(days=5)}]})
+    original = date.today() + timedelta(days=30)
+    assert shorter.value.errors["results"] == [
+        f"第1项的新整改期限不能早于指令书规定的原整改期限（{original.year}年{original.month}月{original.day}日）"]

@@ -1,4 +1,4 @@
-"""挂牌督办通知书 (R-O2) and 法制审核 (R-E5), and the signatures of an inspection embedded in a 指令书 (R-E4).
+"""挂牌督办通知书 (R-O2) and 法制审核 (R-E5), and a 指令书 issued in an inspection signed for itself (R-E4).
 
 * The notice is made from a 重大事故隐患 listed at 县区 level by the listing agency's 监管人员; its PDF has every
   filled field (督办单位, 隐患, 整改责任单位, 整改期限, 督办要求 …) and the configured neutral wording.
@@ -29,6 +29,7 @@ from core.services import documents, hazard_flow, hazards, users
 from core.services.actors import SYSTEM
 from core.services.attachments import Upload, store
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from tests.forms import get_form, submit
 
 
 def png(shade: int) -> bytes:
@@ -114,13 +115,15 @@ def test_notice_pages_button_and_hazard_documents(session, world, login):
     assert "制作挂牌督办通知书" not in login("xa_insp").get(f"/hazards/{h.id}").get_data(as_text=True)
     form = reg.get(f"/documents/notice/new/{listing.id}").get_data(as_text=True)
     assert "林副局长" in form and "每周五前书面报送整改进展" in form and "不引用法律条文" in form
-    resp = reg.post(f"/documents/notice/new/{listing.id}")
+    url = f"/documents/notice/new/{listing.id}"
+    notice, second_tab = get_form(reg, url), get_form(reg, url)
+    resp = notice.submit(reg)
     assert resp.status_code == 302
     doc = session.get(Document, int(resp.headers["Location"].rsplit("/", 1)[1]))
     assert doc.doc_type == "supervision_notice"
     hazard_page = login("ent1_mgr").get(f"/hazards/{h.id}").get_data(as_text=True)
     assert f"挂牌督办通知书 {doc.number}" in hazard_page
-    again = reg.post(f"/documents/notice/new/{listing.id}")
+    again = second_tab.submit(reg)  # the same notice again from a tab opened before it was issued
     assert again.status_code == 422 and "该挂牌督办已制作通知书" in again.get_data(as_text=True)
     ent_page = reg.get(f"/enterprises/{world.enterprises['E1']}").get_data(as_text=True)
     count = len(documents.list_documents(session, world.user(session, "xa_reg"), enterprise_id=world.enterprises["E1"]))
@@ -208,7 +211,7 @@ def test_legal_review_pages(session, world, insp2, order_needs_review, login):
     session.commit()
     insp = login("xa_insp")
     assert "提交法制审核" in insp.get(f"/documents/order/new/{world.enterprises['E1']}").get_data(as_text=True)
-    resp = insp.post(f"/documents/order/new/{world.enterprises['E1']}", data={
+    resp = submit(insp, f"/documents/order/new/{world.enterprises['E1']}", {
         "hazard_ids": [str(h.id)], "deadline": (date.today() + timedelta(days=5)).isoformat(),
         "signer_ids": [str(world.users["xa_insp"]), str(insp2.id)]})
     assert resp.status_code == 302 and "/documents/legal-reviews/" in resp.headers["Location"]
@@ -218,12 +221,10 @@ def test_legal_review_pages(session, world, insp2, order_needs_review, login):
     reg = login("xa_reg")
     queue = reg.get("/documents/legal-reviews/").get_data(as_text=True)
     assert "责令限期整改指令书：测试E1有限公司" in queue
-    review = session.get(LegalReview, review_id)
-    bad = reg.post(f"/documents/legal-reviews/{review_id}/decision",
-                   data={"version": str(review.version), "decision": "return"})
+    detail_url = f"/documents/legal-reviews/{review_id}"
+    bad = submit(reg, detail_url, {"decision": "return"}, action="/decision")
     assert bad.status_code == 422 and "退回须写明理由" in bad.get_data(as_text=True)
-    ok = reg.post(f"/documents/legal-reviews/{review_id}/decision",
-                  data={"version": str(review.version), "decision": "approve", "opinion": "同意"})
+    ok = submit(reg, detail_url, {"decision": "approve", "opinion": "同意"}, action="/decision")
     assert ok.status_code == 302
     doc_page = reg.get(ok.headers["Location"]).get_data(as_text=True)
     assert "法制审核" in doc_page and "审核通过 · xa_reg" in doc_page and "意见：同意" in doc_page
@@ -232,9 +233,10 @@ def test_legal_review_pages(session, world, insp2, order_needs_review, login):
 
 # --- signatures of the inspection ---------------------------------------------------------------------------------
 
-def test_order_issued_in_an_inspection_embeds_its_signatures(session, world, insp2):
-    """R-E4: a 指令书 issued with ``inspection_run_id`` carries the run's drawn signatures as images and adds a
-    document_issued step to the run's full-process record."""
+def test_order_issued_in_an_inspection_is_signed_for_itself(session, world, insp2):
+    """R-E4, issue 15 item 3: the signatures drawn at the end of an inspection were given for its 现场检查记录;
+    a 指令书 issued from the run does not carry them (no pictures, empty signature lines, no printed names on
+    them) and adds a document_issued step to the run's full-process record."""
     ent = world.ent(session, "E1")
     run = InspectionRun(enterprise_id=ent.id, scope_path=ent.scope_path, kind="enforcement",
                         started_by_id=world.users["xa_insp"], started_by_name="xa_insp")
@@ -254,12 +256,12 @@ def test_order_issued_in_an_inspection_embeds_its_signatures(session, world, ins
         "enterprise_id": ent.id, "deadline": date.today() + timedelta(days=3), "inspection_run_id": run.id,
         "items": [{"hazard_id": h.id}], "signer_ids": [world.users["xa_insp"], insp2.id]})
     assert doc.inspection_run_id == run.id
-    assert [(s["role"], s["name"]) for s in doc.data["signatures"]] == [
-        ("inspector", "xa_insp"), ("inspector", "李执法"), ("enterprise", "王现场")]
+    assert "signatures" not in doc.data
     reader = PdfReader(io.BytesIO(documents.pdf_bytes(doc)))
-    images = [img for page in reader.pages for img in page.images]
-    assert len(images) == 3
-    assert "王现场" in "".join(reader.pages[0].extract_text().split())
+    assert [img for page in reader.pages for img in page.images] == []
+    text = "".join(reader.pages[0].extract_text().split())
+    assert "王现场" not in text and "李执法" not in text  # the 证号 lines are filled, the signature lines empty
+    assert "XA-003" in text
     event = session.scalar(select(InspectionEvent).where(InspectionEvent.run_id == run.id,
                                                          InspectionEvent.action == "document_issued"))
     assert event.detail == {"number": doc.number, "doc_type": "rectification_order", "document_id": doc.id}

@@ -27,6 +27,7 @@ from core.services.actors import SYSTEM
 from core.services.errors import ValidationFailed
 from tests.conftest import base_config
 from tests.factories import uscc
+from tests.forms import submit
 from tests.test_plugins import _dispose, install_gongmao, isolated_env  # noqa: F401 - fixtures
 
 
@@ -109,15 +110,15 @@ def test_gongmao_document_type_through_its_entry_point(install_gongmao, tmp_path
         assert "粉尘防爆专项检查告知书" in client.get("/documents/").get_data(as_text=True)
         page = client.get(f"/documents/{doc_id}").get_data(as_text=True)
         assert "涉粉作业场所" in page and "抛光车间" in page
-        refused = client.post(f"/documents/new/gongmao_dust_notice/{ent_id}", data={
-            "field_workshop": "喷粉房", "field_findings": "", "field_reply_by": "", "signer_ids": [str(actor_id)]})
+        url = f"/documents/new/gongmao_dust_notice/{ent_id}"
+        refused = submit(client, url, {"field_workshop": "喷粉房", "field_findings": "", "field_reply_by": "",
+                                       "signer_ids": [str(actor_id)]})
         assert refused.status_code == 422
         assert "请填写“检查发现的情况”" in refused.get_data(as_text=True)
         with app.app_context():
             signer_ids = [str(u) for u in db.session.scalars(select(User.id).where(User.username.in_(["hl1", "hl2"])))]
-        issued = client.post(f"/documents/new/gongmao_dust_notice/{ent_id}", data={
-            "field_workshop": "喷粉房", "field_findings": "静电接地断开", "field_reply_by": reply_by.isoformat(),
-            "signer_ids": signer_ids})
+        issued = submit(client, url, {"field_workshop": "喷粉房", "field_findings": "静电接地断开",
+                                      "field_reply_by": reply_by.isoformat(), "signer_ids": signer_ids})
         assert issued.status_code == 302
         second = client.get(issued.headers["Location"]).get_data(as_text=True)
         assert f"（湖）应急粉告〔{date.today().year}〕2号" in second and "静电接地断开" in second

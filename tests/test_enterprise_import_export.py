@@ -26,6 +26,7 @@ from core.services.actors import SYSTEM
 from core.services.errors import PermissionDenied, ValidationFailed
 from core.services.importexport import COLUMNS, import_enterprises
 from tests.factories import uscc
+from tests.forms import get_form
 
 HEADERS = [c.header for c in COLUMNS]
 KEY_TO_HEADER = {c.key: c.header for c in COLUMNS}
@@ -109,8 +110,8 @@ def storage(data: bytes, filename: str) -> FileStorage:
 
 
 def post_file(client, data: bytes, filename: str, **kwargs):
-    return client.post("/enterprises/import", data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data", **kwargs)
+    """Choose the file on the import page and submit its form."""
+    return get_form(client, "/enterprises/import").attach("file", data, filename).submit(client, **kwargs)
 
 
 def counts(session) -> tuple[int, int]:
@@ -437,7 +438,8 @@ def test_bad_files_get_a_clear_chinese_error(login, session, filename, data, mes
 
 
 def test_no_file_selected(login, session):
-    resp = login("xa_reg").post("/enterprises/import", data={}, content_type="multipart/form-data")
+    client = login("xa_reg")
+    resp = get_form(client, "/enterprises/import").submit(client)  # submitted without choosing a file
     assert resp.status_code == 422
     assert ("文件", "请选择要导入的文件") in [(c, m) for _, c, m in error_cells(resp.get_data(as_text=True))]
     with pytest.raises(ValidationFailed) as exc:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.models import Document, InspectionRun
 from core.services import hazards
+from tests.forms import get_form, page_form, script_post
 from tests.test_field_helpers import GPS, answer_all, make_insp2, signature_png, start
 
 
@@ -38,11 +39,12 @@ def test_task_list_dossier_and_start(session, world, login, monkeypatch):
     assert "李执法（执法证 XA-003" in form and "xa_insp_expired" not in form
     assert 'name="gps_missing" value="unsupported"' in form and "data-gps" in form
     # Without a colleague: refused with the message, nothing started.
-    resp = c.post(f"/inspections/enterprises/{world.enterprises['E1']}/start", data={
-        "checklists": ["fake-basic"], "gps_missing": "denied"})
+    start_url = f"/inspections/enterprises/{world.enterprises['E1']}/start"
+    # The page's script reports the missing position into the hidden gps_missing field (here: refused).
+    resp = get_form(c, start_url).fill(checklists=["fake-basic"]).scripted("gps_missing", "denied").submit(c)
     assert resp.status_code == 422 and "请选择第二名执法人员" in resp.get_data(as_text=True)
-    resp = c.post(f"/inspections/enterprises/{world.enterprises['E1']}/start", data={
-        "checklists": ["fake-basic"], "co_inspector_id": str(insp2.id), "place": "仓库", "gps_missing": "denied"})
+    resp = get_form(c, start_url).fill(checklists=["fake-basic"], co_inspector_id=str(insp2.id), place="仓库").scripted(
+        "gps_missing", "denied").submit(c)
     assert resp.status_code == 302
     run_id = int(re.search(r"/inspections/(\d+)$", resp.headers["Location"]).group(1))
     run = session.get(InspectionRun, run_id)
@@ -70,8 +72,9 @@ def test_sign_finish_record_and_document(session, world, login, monkeypatch):
     assert page.count("data-sign-url") == 2 and "尚缺：检查人员 xa_insp、检查人员 李执法、被检查单位现场负责人" in page
 
     def sign(client, **fields):
-        return client.post(f"/inspections/{run.id}/sign", data={
-            **fields, "image": (io.BytesIO(signature_png()), "s.png")}, content_type="multipart/form-data")
+        return script_post(client, f"/inspections/{run.id}/sign", {
+            **fields, "image": (io.BytesIO(signature_png()), "s.png")}, content_type="multipart/form-data",
+            script="js/signature.js")
 
     resp = sign(c, role="enterprise", name="")
     assert resp.status_code == 422 and resp.get_json()["message"] == "请填写被检查单位现场负责人的姓名"
@@ -83,13 +86,11 @@ def test_sign_finish_record_and_document(session, world, login, monkeypatch):
     page = c.get(f"/inspections/{run.id}").get_data(as_text=True)
     assert "三方均已签名" in page and page.count('src="data:image/png;base64,') == 3
     assert "检查情况已签名确认" in page and "撤销全部签名" in page
-    session.expire_all()
-    version = session.get(InspectionRun, run.id).version
-    resp = c.post(f"/inspections/{run.id}/complete", data={"version": str(version), "gps_missing": "denied"})
+    resp = get_form(c, f"/inspections/{run.id}", action="/complete").scripted("gps_missing", "denied").submit(c)
     assert resp.status_code == 302
     summary = c.get(f"/inspections/{run.id}").get_data(as_text=True)
     assert "制作现场检查记录" in summary and "未获取定位：未授权定位" in summary and "全过程记录" in summary
-    resp = c.post(f"/inspections/{run.id}/inspection-record")
+    resp = get_form(c, f"/inspections/{run.id}", action="/inspection-record").submit(c)
     assert resp.status_code == 302
     doc = session.scalar(select(Document).where(Document.inspection_run_id == run.id))
     assert resp.headers["Location"].endswith(f"/documents/{doc.id}")
@@ -131,9 +132,8 @@ def test_drawn_check_appears_in_the_task_list_and_is_linked_when_started(session
     form = c.get(f"/inspections/enterprises/{world.enterprises['E1']}/start?draw_item_id={item.id}").get_data(
         as_text=True)
     assert f'name="draw_item_id" value="{item.id}"' in form
-    resp = c.post(f"/inspections/enterprises/{world.enterprises['E1']}/start", data={
-        "checklists": ["fake-basic"], "co_inspector_id": str(insp2.id), "gps_missing": "timeout",
-        "draw_item_id": str(item.id)})
+    resp = page_form(c.get(f"/inspections/enterprises/{world.enterprises['E1']}/start?draw_item_id={item.id}")).fill(
+        checklists=["fake-basic"], co_inspector_id=str(insp2.id)).scripted("gps_missing", "timeout").submit(c)
     assert resp.status_code == 302
     session.expire_all()
     linked = session.get(DrawItem, item.id)

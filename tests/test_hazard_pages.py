@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from core.models import Attachment, ControlMeasure, Hazard, HazardSupervision, RiskPoint
 from core.schemas.hazard import SUPERVISION_LEVELS
@@ -21,7 +22,7 @@ from core.services import hazard_flow, hazards
 from core.services.attachments import Upload
 from core.services.hazards import today
 from core.views.web.hazard_forms import ACTION_FIELDS, EVIDENCE
-from tests.conftest import csrf_token_from
+from tests.forms import get_form, submit, tamper
 from tests.images import jpeg_bytes, png_bytes
 
 PNG = png_bytes()  # real bytes: uploads are decoded (tests/images.py)
@@ -59,11 +60,12 @@ def ok(resp, status: int = 200) -> str:
 
 
 def post_action(client, h, code, photos=(), **fields):
-    data = {"version": str(fields.pop("version", h.version)), **{k: str(v) for k, v in fields.items()}}
+    """Open the action's page, fill its form as the user would and submit it."""
+    form = get_form(client, f"/hazards/{h.id}/act/{code}")
+    form.fill({k: str(v) for k, v in fields.items()})
     if photos:
-        data["photos"] = [(io.BytesIO(content), name) for name, content in photos]
-        return client.post(f"/hazards/{h.id}/act/{code}", data=data, content_type="multipart/form-data")
-    return client.post(f"/hazards/{h.id}/act/{code}", data=data)
+        form.attach_all("photos", [(content, name) for name, content in photos])
+    return form.submit(client)
 
 
 def row_ids(html: str) -> list[int]:
@@ -230,11 +232,9 @@ def test_government_user_picks_the_enterprise_first(login, world):
 
 def test_register_with_photos_creates_the_hazard(login, session, world):
     client = login("ent1_mgr")
-    resp = client.post("/hazards/new", content_type="multipart/form-data", data={
-        "enterprise_id": str(world.enterprises["E1"]), "description": "二号车间配电箱未接地", "location": "二号车间",
-        "category": "thing", "level": "general", "found_on": today().isoformat(), "sector": "", "rule_item": "",
-        "checklist_item": "", "object_type": "", "object_ref": "",
-        "photos": [(io.BytesIO(PNG), "现场.png"), (io.BytesIO(JPEG), "近景.jpg")]})
+    resp = submit(client, "/hazards/new", {
+        "description": "二号车间配电箱未接地", "location": "二号车间", "category": "thing", "level": "general",
+        "found_on": today().isoformat(), "photos": [(PNG, "现场.png"), (JPEG, "近景.jpg")]})
     assert resp.status_code == 302, text(resp)
     hazard_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
     h = session.get(Hazard, hazard_id)
@@ -251,7 +251,7 @@ def test_register_major_by_the_sector_plugin_and_on_a_risk_point(login, session,
     """R-H1: the fake sector plugin decides 重大 from the rule item; the risk point and failed measure are kept."""
     point, measure = risk_point(session, world)
     client = login("ent1_principal")
-    resp = client.post("/hazards/new", data={
+    resp = submit(client, "/hazards/new", {
         "description": "反应釜安全阀失效", "category": "thing", "level": "general", "sector": "fake",
         "rule_item": "fake/R1#1", "risk_point_id": str(point.id), "control_measure_id": str(measure.id)})
     assert resp.status_code == 302, text(resp)
@@ -276,7 +276,16 @@ def test_register_major_by_the_sector_plugin_and_on_a_risk_point(login, session,
 def test_register_errors_are_chinese_and_save_nothing(login, session, world, fields, field, message):
     """R-N3: bad input gets a form message beside the field, keeps what was typed and changes nothing."""
     before = session.scalar(select(func.count(Hazard.id)))
-    resp = login("ent1_mgr").post("/hazards/new", data=fields)
+    client = login("ent1_mgr")
+    form = get_form(client, "/hazards/new")
+    forged = {"level": "a level the select does not offer",
+              "control_measure_id": "no risk points here, so the page shows no control-measure field"}
+    if field in forged:
+        with pytest.raises(KeyError):
+            form.fill(fields)  # the page cannot send it …
+        resp = tamper(client, "/hazards/new", fields, why=forged[field])  # … but the server must refuse it too
+    else:
+        resp = form.fill(fields).submit(client)
     html = ok(resp, 422)
     assert "提交的数据有误" in html
     assert re.search(rf"<li>[^<：]+：[^<]*{message}", html), html  # in the summary at the top …
@@ -294,9 +303,8 @@ def test_register_errors_are_chinese_and_save_nothing(login, session, world, fie
 def test_a_bad_photo_is_rejected_and_nothing_is_saved(login, session, world, name, content, message):
     """R-N3: photos are checked by content; a bad one refuses the whole registration with a clear message."""
     before = (session.scalar(select(func.count(Hazard.id))), session.scalar(select(func.count(Attachment.id))))
-    resp = login("ent1_mgr").post("/hazards/new", content_type="multipart/form-data", data={
-        "description": "配电箱未接地", "category": "thing",
-        "photos": [(io.BytesIO(PNG), "好的.png"), (io.BytesIO(content), name)]})
+    resp = submit(login("ent1_mgr"), "/hazards/new", {
+        "description": "配电箱未接地", "category": "thing", "photos": [(PNG, "好的.png"), (content, name)]})
     html = ok(resp, 422)
     assert f"{name}：{message}" in html and "请重新选择照片" in html
     after = (session.scalar(select(func.count(Hazard.id))), session.scalar(select(func.count(Attachment.id))))
@@ -463,21 +471,24 @@ def test_a_stale_version_is_a_conflict_that_keeps_the_typed_input(login, session
     """R-N3, decision 3: a form from an older version is refused with a Chinese message; the input is kept and the
     form now carries the current version, so a second submit is deliberate."""
     h = make(session, world)
-    old_version = h.version
+    old_assign = get_form(login("ent1_mgr"), f"/hazards/{h.id}/act/assign")  # a tab opened before the changes
     h = perform(session, world, "ent1_principal", h, "assign", responsible_name="李四", days=5)
     perform(session, world, "ent1_principal", h, "request_extension",
             new_deadline=today() + timedelta(days=30), reason="等待备件")
     session.refresh(h)
     mgr = login("ent1_principal")
     # an extension decision typed on a page loaded before the request was made
-    html = ok(post_action(mgr, h, "decide_extension", version=h.version - 1, approve="false",
-                          comment="理由不充分，驳回"), 409)
+    url = f"/hazards/{h.id}/act/decide_extension"
+    typed = get_form(mgr, url).fill(approve="false", comment="理由不充分，驳回").fields()
+    stale = [(n, str(h.version - 1) if n == "version" else v) for n, v in typed]
+    html = ok(tamper(mgr, url, MultiDict(stale), why="the decision page only exists at the current version: an "
+                                                      "older one stands for a change made while it was open"), 409)
     assert "已被他人修改" in html and "理由不充分，驳回" in html and 'value="false" checked' in html
     assert f'name="version" value="{h.version}"' in html
     session.refresh(h)
     assert h.extensions[0].status == "pending"
     # a form whose action is no longer possible: the reason is shown instead of the form
-    html = ok(post_action(login("ent1_mgr"), h, "assign", version=old_version, responsible_name="王五"), 409)
+    html = ok(old_assign.fill(responsible_name="王五").submit(login("ent1_mgr")), 409)
     assert "已被他人修改" in html and "不能下达整改" in html and "隐患当前状态为“整改中”" in html
     assert 'name="responsible_name"' not in html
 
@@ -489,7 +500,10 @@ def test_refused_actions_show_the_reason(login, session, world):
     assert "不能整改完成，申请复查" in html and "隐患当前状态为“登记”" in html and 'name="comment"' not in html
     html = ok(login("grid1").get(f"/hazards/{h.id}/act/assign"), 403)
     assert "只有本企业人员或执法、监管人员可以下达整改" in html
-    html = ok(post_action(login("xa_insp_expired"), h, "assign", responsible_name="王五"), 403)
+    expired = login("xa_insp_expired")
+    assert 'name="responsible_name"' not in ok(expired.get(f"/hazards/{h.id}/act/assign"), 403)
+    html = ok(tamper(expired, f"/hazards/{h.id}/act/assign", {"version": str(h.version), "responsible_name": "王五"},
+                     why="the page refuses an inspector whose 执法证 expired and shows no form"), 403)
     assert "执法证" in html
     html = ok(login("ent1_mgr").get(f"/hazards/{h.id}/act/plan"), 409)
     assert "不适用于" in html
@@ -514,14 +528,15 @@ def test_csrf_is_enforced_on_the_forms(app, login, session, world, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     client = login("ent1_mgr")
     h = make(session, world)
-    resp = post_action(client, h, "assign", responsible_name="王五")
+    resp = tamper(client, f"/hazards/{h.id}/act/assign", {"version": str(h.version), "responsible_name": "王五"},
+                  why="a post without the page's CSRF token")
     assert resp.status_code == 400 and "页面已过期" in text(resp)
-    resp = client.post("/hazards/new", data={"description": "配电箱未接地", "category": "thing"})
+    resp = tamper(client, "/hazards/new", {"description": "配电箱未接地", "category": "thing"},
+                  why="a post without the page's CSRF token")
     assert resp.status_code == 400
     session.refresh(h)
     assert h.state == "registered"
-    token = csrf_token_from(ok(client.get(f"/hazards/{h.id}/act/assign")))
-    resp = post_action(client, h, "assign", responsible_name="王五", csrf_token=token)
+    resp = post_action(client, h, "assign", responsible_name="王五")  # the page's form carries its token
     assert resp.status_code == 302
     session.refresh(h)
     assert h.state == "rectifying"

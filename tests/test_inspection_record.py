@@ -73,12 +73,15 @@ def test_record_pdf_has_every_field_the_boilerplate_and_the_signatures(session, 
     for filled in ("测试E1有限公司", "新店街道测试路1号", "赵法人", "0592-7654321", "储罐区及中控室",
                    "2026年3月5日9时30分至3月5日11时5分",
                    "我们是厦门市翔安区应急管理局行政执法人员xa_insp、李执法，证件号码为XA-001、XA-003，", "储罐区是否设置泄漏检测报警装置？", "重大事故隐患", "报警器未安装",
-                   "fake-2020-r1#1", "是否建立测试台账？", "台账缺失", "《测试安全法》第十一条", "王现场（安全主任）",
+                   "《测试领域重大事故隐患判定标准（测试用）》（测规〔2020〕1号）第一项：储罐区未设置泄漏检测报警装置",
+                   "检查项", "是否建立测试台账？", "台账缺失", "《测试安全法》第十一条", "王现场（安全主任）",
                    "2026年3月5日", doc.verify_code, "第1页共1页"):
         assert filled in text, filled
     SHOTS_DIR.mkdir(parents=True, exist_ok=True)
     (SHOTS_DIR / "inspection-record.pdf").write_bytes(storage_path(doc.pdf_sha256).read_bytes())
     assert "检查5项：合格1项，不合格2项，不适用0项" in text
+    # Internal codes are never printed as citations, nor a checklist number as an article (issue 15 item 5).
+    assert "fake-2020-r1" not in text and "#1" not in text and "第1.1条" not in text
     assert "应当建立测试台账；《测试安全法》第十一条" in text and "。；" not in text
     reader = PdfReader(io.BytesIO(storage_path(doc.pdf_sha256).read_bytes()))
     images = list(reader.pages[0].images)

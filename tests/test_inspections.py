@@ -25,6 +25,7 @@ from core.services.catalog import sync_catalog
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests import factories
 from tests.conftest import base_config
+from tests.forms import get_form, page_form
 from tests.images import png_bytes
 
 PNG = Upload(data=png_bytes(), content_type="image/png", filename="现场.png")
@@ -211,8 +212,8 @@ def test_failing_answers_become_classified_hazards(session, world):
     ]
     # A statement fit for a 执法文书: the cited rule item's text, where it comes from, what was seen; without a rule
     # item, the checklist item that was not met.
-    assert made[0].description == "储罐区未设置泄漏检测报警装置（测试领域基础检查表 第 1.1 条）。现场情况：报警器未安装"
-    assert made[1].description.startswith("测试领域基础检查表 第 1.2 条不合格：")
+    assert made[0].description == "储罐区未设置泄漏检测报警装置（《测试领域基础检查表》检查项 1.1）。现场情况：报警器未安装"
+    assert made[1].description.startswith("《测试领域基础检查表》检查项 1.2不合格：")
     assert inspections.run_date(done) == made[0].found_at.date() or \
         (made[0].found_at + timedelta(hours=8)).date() == inspections.run_date(done)
     # The failing answer's photo is the hazard's evidence; the answers point at their hazards.
@@ -375,7 +376,7 @@ def test_run_page_autosave_endpoint_and_fallback_form(session, world, login):
     c = login("ent1_mgr")
     page = c.get("/inspections/new")
     assert page.status_code == 200 and "测试领域基础检查表" in page.get_data(as_text=True)
-    resp = c.post("/inspections/new", data={"checklists": ["fake-basic"]})
+    resp = page_form(page, page_url="/inspections/new").fill(checklists=["fake-basic"]).submit(c)
     assert resp.status_code == 302
     run_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
     run = session.get(__import__("core.models", fromlist=["InspectionRun"]).InspectionRun, run_id)
@@ -394,11 +395,10 @@ def test_run_page_autosave_endpoint_and_fallback_form(session, world, login):
     assert bad.status_code == 422 and bad.get_json()["message"] == "应为数值"
     # The fallback form: photo for 1.1 plus the other answers, then complete.
     ids = {code: _item(session, run, code).id for code in ("1.1", "1.2", "2.1")}
-    form = {f"value-{ids['1.1']}": "no", f"version-{ids['1.1']}": "1", f"comment-{ids['1.1']}": "未装报警器",
-            f"photos-{ids['1.1']}": (__import__("io").BytesIO(PNG.data), "a.png"),
-            f"value-{ids['1.2']}": "1.2", f"value-{ids['2.1']}": "yes", "complete": "1",
-            "run_version": str(run.version)}
-    done = c.post(f"/inspections/{run_id}/save", data=form, content_type="multipart/form-data")
+    form = get_form(c, f"/inspections/{run_id}", action="/save").fill({
+        f"value-{ids['1.1']}": "no", f"comment-{ids['1.1']}": "未装报警器", f"photos-{ids['1.1']}": (PNG.data, "a.png"),
+        f"value-{ids['1.2']}": "1.2", f"value-{ids['2.1']}": "yes"})
+    done = form.submit(c, "complete=1")
     assert done.status_code == 302
     summary = c.get(f"/inspections/{run_id}").get_data(as_text=True)
     assert "检查结果" in summary and "fake-2020-r1#1" in summary and "fake-basic/1.1" in summary
@@ -411,7 +411,8 @@ def test_run_page_autosave_endpoint_and_fallback_form(session, world, login):
 def test_complete_refusal_names_the_items(session, world, login):
     run = _web_run(session, world)
     c = login("ent1_mgr")
-    resp = c.post(f"/inspections/{run.id}/complete", data={"version": run.version}, follow_redirects=True)
+    form = get_form(c, f"/inspections/{run.id}", action="/save")
+    resp = form.submit(c, "complete=1", follow_redirects=True)
     assert "未能完成检查：尚有 3 条未作答：1.1、1.2、2.1" in resp.get_data(as_text=True)
 
 
@@ -479,7 +480,7 @@ def test_start_from_a_risk_register_task(session, world, login):
     assert "按检查表排查" in c.get(f"/risks/{point.id}").get_data(as_text=True)
     html = c.get(f"/inspections/new?task_id={task.id}").get_data(as_text=True)
     assert "按检查表检查罐区" in html and 'value="fake-basic" checked' in html
-    resp = c.post("/inspections/new", data={"checklists": ["fake-basic"], "task_id": str(task.id)})
+    resp = get_form(c, f"/inspections/new?task_id={task.id}").submit(c)  # the task's checklist is ticked
     run_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
     assert session.get(InspectionRun, run_id).task_id == task.id
     assert login("ent4_mgr").get(f"/inspections/new?task_id={task.id}").status_code == 404

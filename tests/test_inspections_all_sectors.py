@@ -90,7 +90,7 @@ def test_a_failing_major_question_becomes_a_major_hazard_with_its_rule_item(sect
             "major", major.on_fail["rule"], sector, sector)
         # The description is a statement fit for a 执法文书: the cited rule item's text, where, what was seen.
         rule_text = plugins().rule_item(major.on_fail["rule"])[0].text
-        assert hazard.description == (f"{rule_text.rstrip('。')}（{basic.title} 第 {major.code} 条）。"
+        assert hazard.description == (f"{rule_text.rstrip('。')}（《{basic.title}》检查项 {major.code}）。"
                                       "现场情况：现场发现问题")
         assert made[f"{basic.code}/{general.code}"].description.endswith("。现场情况：现场发现问题")
         assert made[f"{basic.code}/{general.code}"].level == "general"

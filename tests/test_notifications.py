@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from core.models import AuditEntry, Notification
 from core.services import notifications
 from core.services.errors import NotFound
+from tests.forms import get_form, tamper
 from tests.test_reminders import ON, make_hazard
 
 
@@ -101,17 +102,21 @@ def test_open_marks_read_and_follows_the_link(session, world, login):
     session.commit()
     client = login("ent1_mgr")
 
-    resp = client.post(f"/notifications/{nid}/read", data={"go": "1"})
+    resp = get_form(client, "/notifications/", action=f"/notifications/{nid}/read").submit(client, "go=1")
     assert resp.status_code == 302 and resp.headers["Location"] == "/enterprises/"
     assert session.get(Notification, nid).read_at is not None
 
-    resp = client.post(f"/notifications/{evil}/read", data={"go": "1", "back": "https://evil.example.com/"})
+    resp = get_form(client, "/notifications/", action=f"/notifications/{evil}/read").submit(client, "go=1")
+    assert resp.headers["Location"].startswith("/notifications/")
+    resp = tamper(client, f"/notifications/{evil}/read", {"go": "1", "back": "https://evil.example.com/"},
+                  why="a forged back address: the page sends its own path")
     assert resp.headers["Location"] == "/notifications/"
 
     # Someone else's: 404, and it stays unread.
     (theirs,) = notify(session, world, "ent4_mgr", 1, title="他人")
     session.commit()
-    assert client.post(f"/notifications/{theirs}/read").status_code == 404
+    assert tamper(client, f"/notifications/{theirs}/read", why="someone else's notification is on no page of "
+                                                                 "this user").status_code == 404
     assert session.get(Notification, theirs).read_at is None
 
 
@@ -121,14 +126,14 @@ def test_read_filter_and_mark_all(session, world, login):
     notify(session, world, "ent1_principal", 2)
     session.commit()
     client = login("ent1_mgr")
-    client.post(f"/notifications/{ids[0]}/read")
+    get_form(client, "/notifications/", action=f"/notifications/{ids[0]}/read").submit(client, "标为已读")
 
     unread = client.get("/notifications/?show=unread").get_data(as_text=True)
     assert "通知2" in unread and "通知3" in unread and "通知1<" not in unread
     read = client.get("/notifications/?show=read").get_data(as_text=True)
     assert "通知1" in read and "通知2" not in read
 
-    resp = client.post("/notifications/read-all", follow_redirects=True)
+    resp = get_form(client, "/notifications/", action="/read-all").submit(client, follow_redirects=True)
     assert "已将 2 条通知标为已读" in resp.get_data(as_text=True)
     assert unread_of(session, world, "ent1_mgr") == 0
     assert unread_of(session, world, "ent1_principal") == 2

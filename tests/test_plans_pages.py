@@ -7,10 +7,12 @@ import re
 from datetime import date
 
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from core.models import InspectionDraw, InspectionPlan
 from core.models.plan import Campaign
 from core.services import plans
+from tests.forms import get_form, submit, tamper
 from tests.test_plans import add_inspectors
 
 
@@ -19,13 +21,13 @@ def test_plan_form_detail_edit_approve(login, session, world):
     c = login("xa_reg")
     page = c.get("/plans/").get_data(as_text=True)
     assert "年度执法计划" in page and "制定计划" in page
-    resp = c.post("/plans/new", data={"year": "2026", "title": "", "target_total": "-3"})
+    resp = submit(c, "/plans/new", {"year": "2026", "title": "", "target_total": "-3"})
     assert resp.status_code == 422
     body = resp.get_data(as_text=True)
     assert "必填项" in body and "应在 0 到 1000000 之间" in body and "targets.total" not in body
-    resp = c.post("/plans/new", data={"year": "2026", "title": "翔安区2026年度执法计划", "target_total": "120",
-                                      "target_classes_high_risk": "40", "target_levels_county": "30",
-                                      "target_sectors_fake": "12", "note": "双随机为主"})
+    resp = submit(c, "/plans/new", {"year": "2026", "title": "翔安区2026年度执法计划", "target_total": "120",
+                                    "target_classes_high_risk": "40", "target_levels_county": "30",
+                                    "target_sectors_fake": "12", "note": "双随机为主"})
     assert resp.status_code == 302
     plan = session.scalar(select(InspectionPlan).where(InspectionPlan.title == "翔安区2026年度执法计划"))
     assert plan.targets == {"total": 120, "classes": {"high_risk": 40}, "levels": {"county": 30},
@@ -35,13 +37,15 @@ def test_plan_form_detail_edit_approve(login, session, world):
     assert "批准计划" in detail
     edit = c.get(f"/plans/{plan.id}/edit").get_data(as_text=True)
     assert 'value="120"' in edit and 'name="version"' in edit
-    resp = c.post(f"/plans/{plan.id}/edit", data={"title": "翔安区2026年度执法计划（调整）", "target_total": "100",
-                                                  "version": str(plan.version)})
+    # A second tab opened before the save below is stale when it is saved after it.
+    form, second_tab = get_form(c, f"/plans/{plan.id}/edit"), get_form(c, f"/plans/{plan.id}/edit")
+    resp = form.fill(title="翔安区2026年度执法计划（调整）", target_total="100", target_levels_county="").submit(c)
     assert resp.status_code == 302
-    assert plan.title.endswith("（调整）") and plan.targets == {"total": 100}
-    resp = c.post(f"/plans/{plan.id}/edit", data={"title": "过期", "version": "1"})
+    assert plan.title.endswith("（调整）") and plan.targets == {"total": 100, "classes": {"high_risk": 40},
+                                                              "sectors": {"fake": 12}}
+    resp = second_tab.fill(title="过期").submit(c)
     assert resp.status_code == 302 and "已被他人修改" in c.get(resp.headers["Location"]).get_data(as_text=True)
-    assert c.post(f"/plans/{plan.id}/approve", data={"version": str(plan.version)}).status_code == 302
+    assert get_form(c, f"/plans/{plan.id}", action="/approve").submit(c).status_code == 302
     assert plan.status == "approved"
     # The city regulator sees the plan but has no buttons and may not edit it; 同安 does not see it.
     city = login("city_reg").get(f"/plans/{plan.id}").get_data(as_text=True)
@@ -56,17 +60,17 @@ def test_draw_form_detail_publish_and_public_page(app, login, session, world):
     c = login("xa_reg")
     form = c.get("/plans/draws/new").get_data(as_text=True)
     assert "不足两名，无法抽取" in form and "监管企业 <b>3</b> 家" in form
-    resp = c.post("/plans/draws/new", data={"month": "2026-11", "count": "2"})
+    resp = submit(c, "/plans/draws/new", {"month": "2026-11", "count": "2"})
     assert resp.status_code == 422 and "执法证有效的执法人员不足两名（现有 1 名）" in resp.get_data(as_text=True)
     add_inspectors(session, world, 2)
     session.commit()
-    resp = c.post("/plans/draws/new", data={"month": "2026-13", "count": "0", "seed": "x"})
+    resp = submit(c, "/plans/draws/new", {"month": "2026-13", "count": "0", "seed": "x"})
     body = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "应为年月（格式 YYYY-MM）" in body and "应在 1 到 500 之间" in body
-    resp = c.post("/plans/draws/new", data={"month": "2026-11", "count": "9"})
+    resp = submit(c, "/plans/draws/new", {"month": "2026-11", "count": "9"})
     assert resp.status_code == 422 and "抽取数量（9）超过候选企业数（3）" in resp.get_data(as_text=True)
-    resp = c.post("/plans/draws/new", data={"month": "2026-11", "count": "2", "seed": "公开摇号 0815",
-                                            "classes": ["high_risk", "general"]})
+    resp = submit(c, "/plans/draws/new", {"month": "2026-11", "count": "2", "seed": "公开摇号 0815",
+                                          "classes": ["high_risk", "general"]})
     assert resp.status_code == 302
     draw = session.scalar(select(InspectionDraw).order_by(InspectionDraw.id.desc()))
     assert (draw.period_start, draw.period_end, draw.title) == (date(2026, 11, 1), date(2026, 11, 30),
@@ -82,7 +86,7 @@ def test_draw_form_detail_publish_and_public_page(app, login, session, world):
         tuple(t) for t in inputs["items"]]
     assert app.test_client().get(f"/plans/draws/{draw.id}").status_code == 302  # login needed
 
-    assert c.post(f"/plans/draws/{draw.id}/publish", data={"version": str(draw.version)}).status_code == 302
+    assert get_form(c, f"/plans/draws/{draw.id}", action="/publish").submit(c).status_code == 302
     assert draw.status == "published" and draw.public_token
     public = app.test_client().get(f"/public/draws/{draw.public_token}")
     text = public.get_data(as_text=True)
@@ -111,13 +115,15 @@ def test_campaign_pages(login, session, world):
     c = login("xa_reg")
     form = c.get("/plans/campaigns/new").get_data(as_text=True)
     assert "测试领域基础检查表" in form and "新店街道" in form and "同安区" not in form
-    resp = c.post("/plans/campaigns/new", data={"name": "国庆节前大检查", "kind": "holiday", "starts_on": "2026-09-20",
-                                                "ends_on": "2026-09-01", "jurisdiction_ids": [world.nodes["同安区"]]})
+    # 同安区 is not offered (asserted above): a user of 翔安 can only name it by forging the post.
+    fields = {"name": "国庆节前大检查", "kind": "holiday", "starts_on": "2026-09-20", "ends_on": "2026-09-01"}
+    forged = [*get_form(c, "/plans/campaigns/new").fill(fields).fields(), ("jurisdiction_ids", world.nodes["同安区"])]
+    resp = tamper(c, "/plans/campaigns/new", MultiDict(forged), why="a jurisdiction the page does not offer")
     body = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "结束日期不能早于开始日期" in body and "不在厦门市翔安区应急管理局的管辖范围内" in body
-    resp = c.post("/plans/campaigns/new", data={
+    resp = submit(c, "/plans/campaigns/new", {
         "name": "国庆节前大检查", "kind": "holiday", "status": "active", "starts_on": "2026-09-20",
-        "ends_on": "2026-10-08", "sectors": ["fake"], "jurisdiction_ids": [world.nodes["新店街道"]],
+        "ends_on": "2026-10-08", "sectors": ["fake"], "jurisdiction_ids": [str(world.nodes["新店街道"])],
         "checklist_codes": ["fake-basic"], "description": "重点检查动火作业"})
     assert resp.status_code == 302
     camp = session.scalar(select(Campaign).where(Campaign.name == "国庆节前大检查"))
@@ -127,9 +133,8 @@ def test_campaign_pages(login, session, world):
     assert re.search(r"<b>1</b><span>范围内企业", page) and "节假日" in page and "测试领域基础检查表" in page
     listing = login("xa_insp").get("/plans/campaigns/?status=active").get_data(as_text=True)
     assert "国庆节前大检查" in listing and "组织专项行动" not in listing
-    resp = c.post(f"/plans/campaigns/{camp.id}/edit", data={
-        "name": "国庆节前安全大检查", "kind": "holiday", "status": "closed", "starts_on": "2026-09-20",
-        "ends_on": "2026-10-08", "version": str(camp.version)})
+    resp = submit(c, f"/plans/campaigns/{camp.id}/edit", {"name": "国庆节前安全大检查", "status": "closed",
+                                                            "sectors": []})
     assert resp.status_code == 302 and camp.name == "国庆节前安全大检查" and camp.sectors == []
     assert login("ta_reg").get(f"/plans/campaigns/{camp.id}").status_code == 404
 

@@ -15,6 +15,7 @@ from core.models import Hazard, InspectionTask, RiskPoint
 from core.services import enterprises, risks
 from core.services.actors import SYSTEM
 from core.services.hazards import today
+from tests.forms import get_form, page_form, submit
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -56,9 +57,9 @@ def test_create_with_lec_and_the_tables_in_the_form(login, session):
     assert '<option value="6" >6 — 相当可能</option>' in html or "6 — 相当可能" in html
     assert "100 — 大灾难，许多人死亡" in html and "5 — 灾难性：多人死亡或重大财产损失" in html
     assert "较大风险 160 ≤ D ≤ 320" in html
-    resp = c.post("/risks/new", data={"name": "氯气钢瓶库", "category": "equipment", "method": "LEC",
-                                      "f_LEC_L": "3", "f_LEC_E": "6", "f_LEC_C": "40", "f_LS_L": "5",
-                                      "location": "仓库", "responsible_company": "李总"})
+    resp = submit(c, "/risks/new", {"name": "氯气钢瓶库", "category": "equipment", "method": "LEC",
+                                    "f_LEC_L": "3", "f_LEC_E": "6", "f_LEC_C": "40", "f_LS_L": "5",
+                                    "location": "仓库", "responsible_company": "李总"})
     assert resp.status_code == 302
     p = session.scalar(select(RiskPoint).where(RiskPoint.name == "氯气钢瓶库"))
     assert (p.method, p.inputs, p.score, p.grade) == ("LEC", {"L": 3.0, "E": 6.0, "C": 40.0}, 720, "major")
@@ -68,7 +69,7 @@ def test_create_with_lec_and_the_tables_in_the_form(login, session):
 
 def test_form_errors_in_chinese_beside_the_fields(login):
     c = login("ent1_mgr")
-    html = page(c.post("/risks/new", data={"name": "", "category": "", "method": "LEC", "f_LEC_L": "3"}), 422)
+    html = page(submit(c, "/risks/new", {"name": "", "category": "", "method": "LEC", "f_LEC_L": "3"}), 422)
     assert "提交的数据有误" in html
     assert re.search(r'name="f_LEC_E".*?请选择暴露于危险环境的频繁程度', html, re.DOTALL)
     assert re.search(r'name="name".*?不能为空', html, re.DOTALL)
@@ -77,13 +78,13 @@ def test_form_errors_in_chinese_beside_the_fields(login):
 def test_edit_conflict_keeps_the_typed_values(login, session, world):
     p = make_point(session, world)
     c = login("ent1_mgr")
+    form = get_form(c, f"/risks/{p.id}/edit")  # opened before the principal's save below
     risks.update_risk_point(session, world.user(session, "ent1_principal"), p.id, {"version": 1, "location": "乙"})
     session.commit()
-    html = page(c.post(f"/risks/{p.id}/edit", data={
-        "version": "1", "name": "我改的名字", "category": "process", "method": "LS", "f_LS_L": "2", "f_LS_S": "2"}), 409)
+    resp = form.fill(name="我改的名字", method="LS", f_LS_L="2", f_LS_S="2").submit(c)
+    html = page(resp, 409)
     assert "已被他人修改" in html and 'value="我改的名字"' in html and 'name="version" value="2"' in html
-    resp = c.post(f"/risks/{p.id}/edit", data={"version": "2", "name": "我改的名字", "category": "process",
-                                               "method": "LS", "f_LS_L": "2", "f_LS_S": "2"})
+    resp = page_form(resp, page_url=f"/risks/{p.id}/edit", status=409).submit(c)  # saved again as re-shown
     assert resp.status_code == 302
     session.refresh(p)
     assert (p.name, p.method, p.score, p.grade) == ("我改的名字", "LS", 4, "low")
@@ -106,23 +107,23 @@ def test_register_list_filters_and_detail(login, session, world):
 def test_measure_and_task_forms(login, session, world):
     p = make_point(session, world)
     c = login("ent1_mgr")
-    assert c.post(f"/risks/{p.id}/measures/new", data={"kind": "management", "description": "作业票制度",
-                                                       "level": "team"}).status_code == 302
+    assert submit(c, f"/risks/{p.id}/measures/new", {"kind": "management", "description": "作业票制度",
+                                                     "level": "team"}).status_code == 302
     session.refresh(p)
     measure = p.measures[-1]
-    html = page(c.post(f"/risks/{p.id}/tasks/new", data={"measure_id": str(measure.id), "content": "",
-                                                         "period": "monthly"}), 422)
+    html = page(submit(c, f"/risks/{p.id}/tasks/new", {"measure_id": str(measure.id), "content": "",
+                                                       "period": "monthly"}), 422)
     assert re.search(r'name="content".*?不能为空', html, re.DOTALL)
-    assert c.post(f"/risks/{p.id}/tasks/new", data={"measure_id": str(measure.id), "content": "查作业票",
-                                                    "period": "monthly", "next_due": today().isoformat(),
-                                                    "assignee_user_id": str(world.users["ent1_principal"])}
+    assert submit(c, f"/risks/{p.id}/tasks/new", {"measure_id": str(measure.id), "content": "查作业票",
+                                                  "period": "monthly", "next_due": today().isoformat(),
+                                                  "assignee_user_id": str(world.users["ent1_principal"])}
                   ).status_code == 302
     task = session.scalar(select(InspectionTask).where(InspectionTask.content == "查作业票"))
     assert (task.period, task.assignee_user_id) == ("monthly", world.users["ent1_principal"])
-    html = page(c.post(f"/risks/{p.id}/measures/{measure.id}/edit", data={
-        "version": "1", "kind": "management", "description": "作业票制度（修订）"}), 302)
-    html = page(c.post(f"/risks/{p.id}/measures/{measure.id}/edit", data={
-        "version": "1", "kind": "management", "description": "过期版本"}), 409)
+    url = f"/risks/{p.id}/measures/{measure.id}/edit"
+    form, second_tab = get_form(c, url), get_form(c, url)
+    html = page(form.fill(description="作业票制度（修订）").submit(c), 302)
+    html = page(second_tab.fill(description="过期版本").submit(c), 409)
     assert "已被他人修改" in html and "过期版本" in html
     html = page(c.get(f"/risks/{p.id}"))
     assert "作业票制度（修订）" in html and "查作业票 · 每月" in html
@@ -135,11 +136,12 @@ def test_due_page_and_a_failed_check_with_a_photo(login, session, world):
     c = login("ent1_principal")
     html = page(c.get("/risks/due"))
     assert "检查联锁投用" in html and "今天" in html
-    html = page(c.post(f"/risks/tasks/{task.id}/check", data={"version": "1", "passed": "0"}), 422)
+    url = f"/risks/tasks/{task.id}/check"
+    second_tab = get_form(c, url)  # opened before the check below is saved
+    html = page(submit(c, url, {"passed": "0"}), 422)
     assert "排查不合格时请描述发现的隐患" in html
-    resp = c.post(f"/risks/tasks/{task.id}/check", data={
-        "version": "1", "passed": "0", "description": "联锁被短接", "category": "human", "done_on": today().isoformat(),
-        "photos": (io.BytesIO(png(20, 20)), "短接.png")}, content_type="multipart/form-data")
+    resp = get_form(c, url).fill(passed="0", description="联锁被短接", category="human",
+                                 done_on=today().isoformat()).attach("photos", png(20, 20), "短接.png").submit(c)
     assert resp.status_code == 302
     hazard = session.scalar(select(Hazard).where(Hazard.risk_point_id == p.id))
     assert (hazard.description, hazard.control_measure_id, hazard.category) == (
@@ -150,7 +152,7 @@ def test_due_page_and_a_failed_check_with_a_photo(login, session, world):
     assert "检查联锁投用" not in page(c.get("/risks/due"))
     html = page(login("xa_reg").get(f"/risks/{p.id}"))
     assert "联锁被短接" in html and "反应釜温度压力联锁" in html
-    html = page(c.post(f"/risks/tasks/{task.id}/check", data={"version": "1", "passed": "1"}), 409)
+    html = page(second_tab.fill(passed="1").submit(c), 409)
     assert "已被他人修改" in html
 
 
@@ -187,12 +189,14 @@ def test_enterprise_map_grid_then_plan_and_placing(login, session, world):
         assert words in texts
     assert root.find(f".//{SVG}rect") is not None and root.find(f".//{SVG}circle") is not None  # 重大 ■, 低 ●
 
-    resp = c.post(f"/risks/enterprises/{e1}/site-plan", data={"file": (io.BytesIO(png(400, 200)), "厂区.png")},
-                  content_type="multipart/form-data")
+    map_url = f"/risks/enterprises/{e1}/map"
+    resp = get_form(c, map_url, action="/site-plan").attach("file", png(400, 200), "厂区.png").submit(c)
     assert resp.status_code == 302
     html = page(c.get(f"/risks/enterprises/{e1}/map"))
     assert 'data-kind="plan"' in html and "要放置的风险点" in html and "未标注位置的风险点" in html
-    assert c.post(f"/risks/{p.id}/place", data={"version": "1", "plan_x": "0.5", "plan_y": "0.25"}).status_code == 302
+    # The placement form works without its script: the select names the point, the numbers are typed.
+    place = get_form(c, map_url, action="/place").fill(point_id=str(p.id), plan_x="0.5", plan_y="0.25")
+    assert place.submit(c).status_code == 302
     root = _svg(page(c.get(f"/risks/enterprises/{e1}/map.svg")))
     assert root.get("viewBox") == "0 0 1000.0 556.0"  # 500 high plan + 56 legend
     image = root.find(f"{SVG}image")
@@ -204,9 +208,11 @@ def test_enterprise_map_grid_then_plan_and_placing(login, session, world):
     plan = c.get(f"/risks/enterprises/{e1}/site-plan")
     assert plan.status_code == 200 and plan.mimetype == "image/png"
     assert login("ta_reg").get(f"/risks/enterprises/{e1}/site-plan").status_code == 404
-    bad = c.post(f"/risks/{p.id}/place", data={"version": "2", "plan_x": "1.2", "plan_y": "0.2"},
-                 follow_redirects=True)
+    bad = get_form(c, map_url, action="/place").fill(point_id=str(p.id), plan_x="1.2", plan_y="0.2").submit(
+        c, follow_redirects=True)
     assert "位置无效" in bad.get_data(as_text=True)
+    unchosen = get_form(c, map_url, action="/place").fill(plan_x="0.1", plan_y="0.1").submit(c, follow_redirects=True)
+    assert "请选择要放置的风险点" in unchosen.get_data(as_text=True)
 
 
 def test_area_map_for_regulators(login, session, world):

@@ -16,6 +16,7 @@ from flask import g
 from sqlalchemy import func, select
 
 from core.models import AuditEntry, Base
+from tests.forms import tamper
 from tests.test_access_matrix import ANON, EXPECTED, USERS, _method, _rules
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -67,7 +68,8 @@ def test_denied_users_cannot_write_with_their_own_tokens(app, session, world, lo
             if is_api:
                 resp = client.open(url, method=method, json=body)
             else:
-                resp = client.open(url, method=method, data={**body, "csrf_token": _csrf_token(client)})
+                resp = tamper(client, url, {**body, "csrf_token": _csrf_token(client)}, method=method,
+                              why="a user refused the page posts anyway: no page renders him this form")
             resp.get_data()
             expected = 404 if role in case.not_found else 403
             assert resp.status_code == expected, f"{role} {method} {url} → {resp.status_code}, expected {expected}"

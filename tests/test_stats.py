@@ -28,6 +28,7 @@ from core.models import Hazard, HazardSupervision
 from core.services import stats
 from core.services.errors import NotFound, ValidationFailed
 from core.services.stats import Counts, Period
+from tests.forms import get_form, submit, tamper
 
 CN = timezone(timedelta(hours=8))
 Q1, Q2, Y2025 = Period(2025, 1), Period(2025, 2), Period(2025)
@@ -316,19 +317,19 @@ def test_self_report_in_the_browser_flow(placed, login, session):
     from core.models import HazardSelfReport
 
     mgr = login("ent1_mgr")
-    resp = mgr.post("/stats/self-reports/new", data={"period": "2025Q1", "analysis": "一季度分析"})
+    resp = submit(mgr, "/stats/self-reports", {"period": "2025Q1"}, action="/new")
     assert resp.status_code == 302
     report = session.scalars(select_reports()).first()
-    assert mgr.get(resp.headers["Location"]).status_code == 200
-    bad = mgr.post(f"/stats/self-reports/{report.id}/save", data={"version": report.version,
-                                                                  "analysis": "长" * 5001})
+    url = resp.headers["Location"]
+    bad = submit(mgr, url, {"analysis": "长" * 5001}, action="/save")
     assert bad.status_code == 422 and "5000" in bad.get_data(as_text=True)
-    assert mgr.post(f"/stats/self-reports/{report.id}/save", data={
-        "version": report.version, "analysis": "一季度分析：逾期1项", "signer_name": "张主要"}).status_code == 302
-    refused = mgr.post(f"/stats/self-reports/{report.id}/submit", data={"version": 2})
+    assert submit(mgr, url, {"analysis": "一季度分析：逾期1项", "signer_name": "张主要"}, action="/save").status_code == 302
+    assert not get_form(mgr, url, action="/save").has_button("签字报送")  # only the principal signs
+    refused = tamper(mgr, f"/stats/self-reports/{report.id}/submit", {"version": 2},
+                     why="the manager's page has no 签字报送 button")
     assert refused.status_code == 403
     principal = login("ent1_principal")
-    done = principal.post(f"/stats/self-reports/{report.id}/submit", data={"version": 2}, follow_redirects=True)
+    done = get_form(principal, url, action="/save").submit(principal, "签字报送", follow_redirects=True)
     html = done.get_data(as_text=True)
     assert "统计分析表已报送" in html and "已报送" in html
     session.expire_all()

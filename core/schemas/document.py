@@ -29,6 +29,7 @@ class DocumentFilterIn(_Blankless):
     date_to = Date(allow_none=True, metadata={"description": "文书日期止（含）"})
     inspector_id = Int(allow_none=True, metadata={"description": "签名执法人员的用户编号"})
     q = Str(allow_none=True, validate=length(100), metadata={"description": "文书编号或企业名称（包含）"})
+    unreceived = Bool(allow_none=True, metadata={"description": "只列被检查单位尚未签收的有效文书"})
 
 
 class DocumentPageIn(DocumentFilterIn):
@@ -53,7 +54,10 @@ class OrderIn(_Blankless):
     signer_ids = List(Int(), required=True, metadata={"description": "签名执法人员（至少两名，执法证有效）"})
     supersedes_id = Int(allow_none=True, metadata={"description": "更正的原指令书"})
     on = Date(allow_none=True, metadata={"description": "文书日期（默认今天）"})
-    inspection_run_id = Int(allow_none=True, metadata={"description": "来源执法检查（嵌入其现场签名）"})
+    inspection_run_id = Int(allow_none=True, metadata={"description": "来源执法检查（记入其全过程记录）"})
+    measures = List(Str(validate=length(30)), load_default=list,
+                    metadata={"description": "对重大事故隐患责令采取的措施代码（配置 ORDER_MAJOR_MEASURES，"
+                                             "如 evacuate、suspend、stop_use）"})
 
 
 class ReviewItemIn(_Blankless):

@@ -119,6 +119,11 @@ class HazardFilterIn(BaseSchema):
     source = Str(allow_none=True, validate=one_of(HAZARD_SOURCES, HAZARD_SOURCES.values()))
     overdue = Bool(allow_none=True)
     supervised = Bool(allow_none=True)
+    figure = Str(allow_none=True, validate=length(40),
+                 metadata={"description": "统计项（隐患统计表中的一个数），与 period 一起使用，如 found、overdue_at_end"})
+    period = Str(allow_none=True, validate=length(10), metadata={"description": "统计期，如 2026Q3 或 2026"})
+    direct = Bool(allow_none=True, metadata={"description": "只列直属于 jurisdiction_id 辖区（不属任何下级辖区）的"})
+    supervision_overdue = Bool(allow_none=True, metadata={"description": "督办逾期：挂牌督办期限已过、督办未解除"})
     risk_point_id = Int(allow_none=True)
     found_from = Date(allow_none=True)
     found_to = Date(allow_none=True)

@@ -57,6 +57,28 @@ EDITIONS: tuple[ClauseEdition, ...] = (
 )
 
 
+#: The 指令书's sentence naming which items are 重大事故隐患 (issue 15 item 6). Found in one local 2016-template
+#: system only (verified reference §3.2, "local addition, B only", ◐), not in the national set: unverified.
+MAJOR = "major"
+#: The measures an inspector decides for 重大事故隐患 (issue 15 item 6). No verified text of the law's sentence was
+#: obtained, so the wording is neutral and unverified; the measures themselves are configuration
+#: (``ORDER_MAJOR_MEASURES``), and the article is named as the issue gives it, to be checked.
+MEASURES = "measures"
+
+EDITIONS += (
+    ClauseEdition(
+        MAJOR, "local-2016", None, None, ("其中事故隐患第", "{items}", "项属于重大隐患。"),
+        verified=False,
+        source="一个地方系统的 2016 式样指令书所加句子（全国式样中未见），待核对"),
+    ClauseEdition(
+        MEASURES, "local-2021", None, None,
+        ("对上述第", "{items}", "项重大事故隐患，依据《中华人民共和国安全生产法》第六十五条，责令你单位：",
+         "{measures}", "。"),
+        verified=False,
+        source="本平台中性表述；条号及措施名称待与《安全生产法》（2021年修正）第六十五条原文核对"),
+)
+
+
 def edition(clause: str, on: date) -> ClauseEdition:
     """The edition of ``clause`` in force on ``on`` (the editions of one clause do not overlap)."""
     for e in EDITIONS:
@@ -68,9 +90,14 @@ def edition(clause: str, on: date) -> ClauseEdition:
 def appeal_clause(agency: dict[str, str], on: date) -> dict[str, Any]:
     """The 复议/诉讼 sentence of a 指令书 dated ``on`` for the issuing agency (``documents._agency_data``):
     ``{"edition": "2024", "verified": False, "segments": [{"text": …} | {"fill": …}, …]}``."""
-    e = edition(APPEAL, on)
-    values = {"government": agency.get("people_government", ""), "parent": agency.get("parent_name", ""),
-              "court": agency.get("court", "")}
+    return filled(APPEAL, on, {"government": agency.get("people_government", ""),
+                               "parent": agency.get("parent_name", ""), "court": agency.get("court", "")})
+
+
+def filled(clause: str, on: date, values: dict[str, str]) -> dict[str, Any]:
+    """Any clause of the edition in force on ``on`` with its blanks filled from ``values`` (stored with the
+    document, as :func:`appeal_clause`)."""
+    e = edition(clause, on)
     segments = [{"fill": values[s[1:-1]]} if s.startswith("{") else {"text": s} for s in e.segments]
     return {"edition": e.code, "verified": e.verified, "segments": segments}
 

@@ -63,13 +63,13 @@ from core.models import (
 )
 from core.models.base import utcnow
 from core.pdf import PDF_MIMETYPE, render_pdf
-from core.services import audit, hazard_flow
+from core.services import audit, citations, document_texts, hazard_flow
 from core.services.actors import Actor
 from core.services.attachments import Upload, store
 from core.services.base import Page, check_version, keyset_page
 from core.services.document_texts import agency_problems, appeal_clause
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from core.services.hazards import get_hazard, today
+from core.services.hazards import MAJOR, get_hazard, today
 from core.services.permissions import require
 from core.services.scope import ensure_enterprise_visible, path_clause, scope_of
 
@@ -219,15 +219,18 @@ def _issue(session: Session, actor: Actor, agency: Agency, enterprise: Enterpris
            inspection_run_id: int | None = None) -> Document:
     """Number, render, store and record a document (the common tail of every issue).
 
-    With ``inspection_run_id`` the run's drawn signatures are embedded in the PDF and the run's full-process
-    record gets a "document_issued" step. Inside an approval of 法制审核 the document points to the review."""
+    With ``inspection_run_id`` the run's full-process record gets a "document_issued" step, and a 现场检查记录
+    embeds the run's drawn signatures (they were given for it; other documents are signed for themselves). Inside an approval of 法制审核 the document points to the review."""
     sequence = next_sequence(session, agency.id, doc_type, on.year)
     number = format_number(agency, doc_type, on.year, sequence)
     code = _verify_code()
     config = type_config(doc_type)
     images: dict[str, str] = {}
     extra: dict[str, Any] = {}
-    if inspection_run_id is not None:
+    if inspection_run_id is not None and doc_type == RECORD:
+        # The signatures drawn on the phone at the end of an inspection are given for its 现场检查记录 only: a
+        # 指令书 or 复查意见书 of the same run is signed for itself (issue 15 item 3), on the printed document,
+        # so its signature lines stay empty rather than carry pictures signed before it existed.
         extra["signatures"], images = _signatures(session, inspection_run_id)
     data = audit._jsonable({**data, **extra, "number": number, "verify_code": code, "date": on,
                             "type_name": config["name"]})
@@ -327,17 +330,51 @@ def _build_order(session: Session, actor: Actor, data: dict[str, Any]) -> Docume
                 "responsible_name": enterprise.principal_name or enterprise.name,
                 "deadline": deadline, "deadline_kind": "calendar", "comment": "责令限期整改"}, on=on, ordered=True)
         problems.append({"no": position, "hazard_id": hazard.id, "location": hazard.location or "",
-                         "description": hazard.description, "deadline": deadline})
+                         "description": hazard.description, "deadline": deadline,
+                         "major": hazard.level == MAJOR, "rule_item": hazard.rule_item})
         links.append(DocumentHazard(hazard_id=hazard.id, position=position, deadline=deadline))
     if errors:
         raise ValidationFailed({"items": errors})
     agency_data = _agency_data(agency)
     doc_data = {"agency": agency_data, "enterprise": _enterprise_data(enterprise),
-                "problems": problems, "signers": _signer_data(signers),
+                "problems": _cite_problems(session, problems), "signers": _signer_data(signers),
                 "appeal": appeal_clause(agency_data, on),
+                **_major_clauses(problems, data.get("measures") or [], on),
                 "supersedes_number": supersedes.number if supersedes else None}
     return _issue(session, actor, agency, enterprise, ORDER, on, signers, doc_data, links, supersedes=supersedes,
                   inspection_run_id=run_id)
+
+
+def _cite_problems(session: Session, problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each problem with the citation of the rule it was judged 重大 by (never the internal reference)."""
+    cited = citations.citations(session, [p["rule_item"] for p in problems if p["rule_item"]])
+    return [{**{k: v for k, v in p.items() if k != "rule_item"},
+             "basis": cited[p["rule_item"]].text if p["rule_item"] in cited else ""} for p in problems]
+
+
+def major_measures() -> dict[str, str]:
+    """The measures a 指令书 may order for 重大事故隐患 (config ``ORDER_MAJOR_MEASURES``), code → wording."""
+    return dict(current_app.config["ORDER_MAJOR_MEASURES"])
+
+
+def _major_clauses(problems: list[dict[str, Any]], measures: list[str], on: date) -> dict[str, Any]:
+    """The 重大 sentence and the measures sentence of a 指令书 (none without 重大事故隐患); the measures are
+    checked against the configured ones and need a 重大事故隐患 to apply to."""
+    known = major_measures()
+    unknown = [m for m in measures if m not in known]
+    if unknown:
+        raise ValidationFailed({"measures": [f"未知的措施 {'、'.join(unknown)}；取值应为以下之一："
+                                             + "、".join(f"{code}（{label}）" for code, label in known.items())]})
+    majors = "、".join(str(p["no"]) for p in problems if p["major"])
+    if not majors:
+        if measures:
+            raise ValidationFailed({"measures": ["所列隐患中没有重大事故隐患，不能责令采取重大事故隐患的措施"]})
+        return {"major_clause": None, "measures_clause": None}
+    chosen = "；".join(known[m] for m in dict.fromkeys(measures))
+    return {"major_clause": document_texts.filled(document_texts.MAJOR, on, {"items": majors}),
+            "measures_clause": document_texts.filled(document_texts.MEASURES, on,
+                                                     {"items": majors, "measures": chosen}) if measures else None,
+            "measures": list(dict.fromkeys(measures))}
 
 
 def issue_review(session: Session, actor: Actor, data: dict[str, Any]) -> Document | LegalReview:
@@ -389,6 +426,11 @@ def _build_review(session: Session, actor: Actor, data: dict[str, Any]) -> Docum
             new_deadline = result.get("new_deadline")
             if new_deadline is None or new_deadline < on:
                 errors.append(f"第{link.position}项未整改合格，请填写不早于复查日期的新整改期限")
+                continue
+            if link.deadline and new_deadline < link.deadline:
+                # A failed 复查 cannot shorten the term the 指令书 gave (issue 15 item 7).
+                errors.append(f"第{link.position}项的新整改期限不能早于指令书规定的原整改期限"
+                              f"（{link.deadline.year}年{link.deadline.month}月{link.deadline.day}日）")
                 continue
             hazard_flow.perform(session, actor, hazard.id, "review_fail", {
                 "version": result.get("version", hazard.version), "comment": "整改复查：未整改合格",
@@ -653,7 +695,7 @@ def get_document(session: Session, actor: Actor, document_id: Any) -> Document:
 
 def _documents_stmt(actor: Actor, doc_type: str | None = None, enterprise_id: int | None = None,
                     date_from: date | None = None, date_to: date | None = None, inspector_id: int | None = None,
-                    hazard_id: int | None = None, q: str | None = None):
+                    hazard_id: int | None = None, q: str | None = None, unreceived: bool | None = None):
     require(actor, "document.view")
     scope = scope_of(actor)
     # Lists show each document's enterprise and agency: loaded in bulk, not one query per row (R-N1).
@@ -674,6 +716,9 @@ def _documents_stmt(actor: Actor, doc_type: str | None = None, enterprise_id: in
     if hazard_id:
         stmt = stmt.where(exists().where(DocumentHazard.document_id == Document.id,
                                          DocumentHazard.hazard_id == hazard_id))
+    if unreceived:
+        # 待签收: issued and in force, not yet received by the enterprise (a superseded one needs no receipt).
+        stmt = stmt.where(Document.status == DocumentStatus.ISSUED.value, Document.received_at.is_(None))
     if q:
         # 文书编号 or the enterprise's name: a search, because a city has tens of thousands of enterprises.
         pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
@@ -694,9 +739,15 @@ def list_documents(session: Session, actor: Actor, doc_type: str | None = None, 
 def document_page(session: Session, actor: Actor, filters: dict[str, Any], after: int | None = None,
                   size: int = 20) -> Page:
     """One keyset page of :func:`list_documents` (``after``: the previous page's ``next_after``)."""
-    keys = ("doc_type", "enterprise_id", "date_from", "date_to", "inspector_id", "hazard_id", "q")
+    keys = ("doc_type", "enterprise_id", "date_from", "date_to", "inspector_id", "hazard_id", "q", "unreceived")
     stmt = _documents_stmt(actor, **{k: filters.get(k) for k in keys})
     return keyset_page(session, stmt, Document.id, after=after, size=size)
+
+
+def unreceived_stmt(actor: Actor):
+    """The documents in the actor's scope awaiting the enterprise's receipt: the 文书待签收 queue, the same
+    rows as the list filtered ``unreceived``."""
+    return _documents_stmt(actor, unreceived=True)
 
 
 def count_for_enterprise(session: Session, actor: Actor, enterprise_id: int) -> int:

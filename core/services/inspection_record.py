@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Document, DocumentStatus, InspectionRun
-from core.services import documents, field, inspections
+from core.services import citations, documents, field, inspections
 from core.services.actors import Actor
 from core.services.errors import Conflict, PermissionDenied, ValidationFailed
 from core.services.hazards import CHINA, MAJOR
@@ -36,22 +36,37 @@ def time_parts(value: datetime | None) -> dict[str, int] | None:
     return {"year": t.year, "month": t.month, "day": t.day, "hour": t.hour, "minute": t.minute}
 
 
-def findings(view: inspections.RunView) -> list[dict[str, Any]]:
-    """The failing items, in checklist order, with their rule references and the registered hazard."""
+def findings(view: inspections.RunView, cited: dict[str, citations.Citation]) -> list[dict[str, Any]]:
+    """The failing items, in checklist order, with their legal basis and the registered hazard.
+
+    Rule references are printed as citations (title, 文号, the source's item numbering, the verified wording) and
+    never as internal codes; a reference that cannot be resolved is left out rather than printed raw (issue 15)."""
     out = []
     for iv in view.items:
         if not iv.failed:
             continue
-        refs = []
-        for ref, text, _verified in iv.basis:
-            refs.append(f"{ref}：{text.rstrip('。；;. ')}" if text else ref)
+        refs = [ref for ref, _text, _verified in iv.basis]
         rule = iv.on_fail.get("rule")
-        if rule and not any(r.startswith(rule) for r in refs):
+        if rule and rule not in refs:
             refs.append(rule)
+        basis = []
+        for ref in refs:
+            if ref in cited:
+                c = cited[ref]
+                basis.append(f"{c.text}：{c.quote.rstrip('。；;. ')}" if c.quote else c.text)
+            elif ref.startswith("《"):  # a law cited in the checklist as written (《…法》第十六条)
+                basis.append(ref)
         out.append({"checklist": iv.checklist.title, "code": iv.item.code, "question": iv.item.question,
-                    "comment": iv.answer.comment or "", "basis": refs, "hazard_id": iv.answer.hazard_id,
+                    "comment": iv.answer.comment or "", "basis": basis, "hazard_id": iv.answer.hazard_id,
                     "major": iv.on_fail.get("level") == MAJOR})
     return out
+
+
+def cited_refs(view: inspections.RunView) -> list[str]:
+    """Every rule reference of the failing items (basis and the on-fail rule), for :func:`citations.citations`."""
+    refs = {ref for iv in view.items if iv.failed for ref, _t, _v in iv.basis}
+    refs |= {iv.on_fail["rule"] for iv in view.items if iv.failed and iv.on_fail.get("rule")}
+    return sorted(refs)
 
 
 def record_data(session: Session, actor: Actor, run: InspectionRun) -> dict[str, Any]:
@@ -60,7 +75,7 @@ def record_data(session: Session, actor: Actor, run: InspectionRun) -> dict[str,
     enterprise = run.enterprise
     inspectors = field.inspectors_of(session, run)
     made = {h.id: h for h in inspections.created_hazards(session, actor, run)}
-    found = findings(view)
+    found = findings(view, citations.citations(session, cited_refs(view)))
     for f in found:
         hazard = made.get(f["hazard_id"])
         if hazard is not None:

@@ -522,8 +522,10 @@ def hazard_description(iv: ItemView) -> str:
     not met; then where it comes from and what the inspector saw."""
     rule = iv.on_fail.get("rule")
     text = next((t for ref, t, _ in iv.basis if ref == rule and t), None) if rule else None
-    where = f"{iv.checklist.title} 第 {iv.item.code} 条"
-    head = f"{text.rstrip('。')}（{where}）" if text else f"{where}不合格：{iv.item.question}"
+    # A checklist number is not a statutory article: it is named as the checklist's 检查项 (issue 15 item 5).
+    where = f"《{iv.checklist.title}》检查项 {iv.item.code}"
+    question = iv.item.question.rstrip("。？?")
+    head = f"{text.rstrip('。')}（{where}）" if text else f"{where}不合格：{question}"
     return f"{head}。现场情况：{iv.answer.comment}" if iv.answer.comment else head
 
 

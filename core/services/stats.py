@@ -239,9 +239,16 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def _measures(t: Any, period: Period, now: datetime | None, levels: list[str]) -> list[Any]:
-    """The aggregate columns, in the order :func:`_counts_from` reads them, over ``t`` (the Hazard entity or a
-    subquery with the same column names)."""
+#: The figures a ledger filter can select (``figure`` + ``period``): each a set of hidden dangers whose size is
+#: the number shown, so every number of a statistics table links to exactly its rows. ``found_<level>`` too.
+FIGURES = ("found", "found_closed", "major_found", "major_found_closed", "closed", "closed_on_time", "closed_late",
+           "open_at_end", "overdue_at_end", "listed")
+
+
+def figure_clauses(t: Any, period: Period, now: datetime | None = None,
+                   levels: list[str] | None = None) -> dict[str, ColumnElement[bool]]:
+    """Figure name → the condition a hidden danger meets to be counted in it (definitions: module docstring),
+    over ``t`` (the Hazard entity or a subquery with the same column names)."""
     start, cut, overdue_day = period.bounds(now)
     found = and_(t.found_at >= start, t.found_at < cut)
     closed_by_cut = and_(t.closed_at.is_not(None), t.closed_at < cut)
@@ -250,16 +257,49 @@ def _measures(t: Any, period: Period, now: datetime | None, levels: list[str]) -
     open_at_cut = and_(t.found_at < cut, or_(t.closed_at.is_(None), t.closed_at >= cut))
     awaiting_review = and_(t.rectified_at.is_not(None), t.rectified_at < cut,
                            t.state != HazardState.RECTIFYING.value)
-    overdue = and_(open_at_cut, t.deadline.is_not(None), t.deadline < overdue_day, not_(awaiting_review))
-    listed = exists().where(HazardSupervision.hazard_id == t.id, HazardSupervision.listed_at >= start,
-                            HazardSupervision.listed_at < cut)
     major = t.level == MAJOR
-    return [
-        _count_if(found), _count_if(and_(found, closed_by_cut)), _count_if(and_(found, major)),
-        _count_if(and_(found, major, closed_by_cut)), _count_if(closed_in), _count_if(and_(closed_in, late)),
-        _count_if(open_at_cut), _count_if(overdue), _count_if(listed),
-        *[_count_if(and_(found, t.level == level)) for level in levels],
-    ]
+    clauses: dict[str, ColumnElement[bool]] = {
+        "found": found,
+        "found_closed": and_(found, closed_by_cut),
+        "major_found": and_(found, major),
+        "major_found_closed": and_(found, major, closed_by_cut),
+        "closed": closed_in,
+        "closed_on_time": and_(closed_in, not_(late)),
+        "closed_late": and_(closed_in, late),
+        "open_at_end": open_at_cut,
+        "overdue_at_end": and_(open_at_cut, t.deadline.is_not(None), t.deadline < overdue_day,
+                               not_(awaiting_review)),
+        "listed": exists().where(HazardSupervision.hazard_id == t.id, HazardSupervision.listed_at >= start,
+                                 HazardSupervision.listed_at < cut),
+    }
+    for level in levels if levels is not None else list(level_labels()):
+        clauses[f"found_{level}"] = and_(found, t.level == level)
+    return clauses
+
+
+def figure_label(figure: str) -> str:
+    """A figure's column label (``found_major`` → 其中重大)."""
+    if figure.startswith("found_") and figure[6:] in level_labels():
+        return f"本期发现其中{level_labels()[figure[6:]]}"
+    names = {**dict(COLUMNS), "major_found": "本期发现重大隐患", "major_found_closed": "本期发现重大隐患已销号",
+             "found_closed": "本期发现其中已销号"}
+    return names.get(figure, figure)
+
+
+def figure_clause(t: Any, period: Period, figure: str, now: datetime | None = None) -> ColumnElement[bool]:
+    """One figure's condition (:func:`figure_clauses`); :class:`ValidationFailed` naming the accepted figures."""
+    clauses = figure_clauses(t, period, now)
+    if figure not in clauses:
+        raise ValidationFailed({"figure": ["统计项应为以下之一：" + "、".join(clauses)]})
+    return clauses[figure]
+
+
+def _measures(t: Any, period: Period, now: datetime | None, levels: list[str]) -> list[Any]:
+    """The aggregate columns, in the order :func:`_counts_from` reads them."""
+    c = figure_clauses(t, period, now, levels)
+    names = ["found", "found_closed", "major_found", "major_found_closed", "closed", "closed_late",
+             "open_at_end", "overdue_at_end", "listed", *[f"found_{level}" for level in levels]]
+    return [_count_if(c[name]) for name in names]
 
 
 def _may_count(t: Any, period: Period, now: datetime | None) -> ColumnElement[bool]:

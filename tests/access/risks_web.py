@@ -77,8 +77,15 @@ def version_form(session, world, username, args) -> dict:
     return {"version": str(p.version if p else 1), "active": "0"}
 
 
-def place_form(session, world, username, args) -> dict:
-    return {"version": version_form(session, world, username, args)["version"], "plan_x": "0.5", "plan_y": "0.5"}
+def place_form(key: str):
+    """Body: place a fresh risk point of enterprise ``key``, as the map page's form sends it."""
+
+    def body(session, world, username, args) -> dict:
+        point_id = point_of(key)(session, world, username)
+        version = version_form(session, world, username, {"point_id": point_id})["version"]
+        return {"point_id": str(point_id), f"version_{point_id}": version, "plan_x": "0.5", "plan_y": "0.5"}
+
+    return body
 
 
 def plan_upload(session, world, username, args) -> dict:
@@ -109,8 +116,10 @@ EXPECTED = {
         Case("E4", {"point_id": point_of("E4")}, allowed=MANAGE_E4, not_found=EVERYONE - SEES_E4, body=version_form),
     ],
     "risks.place": [
-        Case("E1", {"point_id": point_of("E1")}, allowed=MANAGE_E1, not_found=EVERYONE - SEES_E1, body=place_form),
-        Case("E4", {"point_id": point_of("E4")}, allowed=MANAGE_E4, not_found=EVERYONE - SEES_E4, body=place_form),
+        Case("E1", {"enterprise_id": ent("E1")}, allowed=MANAGE_E1, not_found=EVERYONE - SEES_E1,
+             body=place_form("E1")),
+        Case("E4", {"enterprise_id": ent("E4")}, allowed=MANAGE_E4, not_found=EVERYONE - SEES_E4,
+             body=place_form("E4")),
     ],
     "risks.measure_new": _by_owner(),
     "risks.measure_edit": _by_owner(measure_id=newest_measure) + [

@@ -49,10 +49,7 @@
 
     function target() {
       var opt = choice.options[choice.selectedIndex];
-      if (!opt || !opt.value) { return null; }
-      form.action = opt.getAttribute("data-action");
-      form.elements.version.value = opt.getAttribute("data-version");
-      return opt;
+      return opt && opt.value ? opt : null;
     }
     choice.addEventListener("change", function () {
       if (target()) { hint.textContent = "请在平面图上点击“" + choice.options[choice.selectedIndex].text.trim() + "”的位置。"; }

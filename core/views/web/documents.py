@@ -208,7 +208,7 @@ def order_new(enterprise_id: int):
         chosen = form.getlist("hazard_ids")
         raw = {"enterprise_id": ent.id, "deadline": form.get("deadline"),
                "signer_ids": form.getlist("signer_ids"), "supersedes_id": form.get("supersedes_id"),
-               "inspection_run_id": form.get("inspection_run_id"),
+               "inspection_run_id": form.get("inspection_run_id"), "measures": form.getlist("measures"),
                "items": [{"hazard_id": hid, "deadline": form.get(f"deadline_{hid}"),
                           "version": form.get(f"version_{hid}")} for hid in chosen]}
         result, errors = _issue(OrderIn, documents.issue_order, raw)
@@ -217,7 +217,7 @@ def order_new(enterprise_id: int):
         agency, ent, hazards = documents.order_form_data(db.session, current_user, enterprise_id)
         signers = documents.signer_options(db.session, agency)
     return render_template("documents/order_form.html", agency=agency, ent=ent, hazards=hazards, signers=signers,
-                           errors=errors, form=form, run_id=request.values.get("inspection_run_id", ""),
+                           errors=errors, form=form, measures=documents.major_measures(), run_id=request.values.get("inspection_run_id", ""),
                            legal_review=documents.needs_legal_review(documents.ORDER)), (422 if errors else 200)
 
 

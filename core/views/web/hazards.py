@@ -27,7 +27,7 @@ from core.models import Attachment, Hazard, HazardTransition
 from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES
 from core.plugins import plugins
 from core.schemas.hazard import STATES, SUPERVISION_LEVELS, HazardFilterIn, HazardIn
-from core.services import enterprises, hazard_export, hazard_flow, hazards, jurisdictions
+from core.services import enterprises, hazard_export, hazard_flow, hazards, jurisdictions, stats
 from core.services.attachments import IMAGE_TYPES, load_with_uploads
 from core.services.deadlines import DEADLINE_KINDS
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -75,6 +75,12 @@ def _filters() -> dict[str, Any]:
         filters = {}
     if open_only:
         filters["open"] = True
+    if filters.get("figure"):
+        try:  # checked here as the other filters are: a message and the unfiltered ledger, not an error page
+            stats.figure_clause(Hazard, stats.Period.parse(filters.get("period") or ""), filters["figure"])
+        except ValidationFailed as exc:
+            flash("筛选条件有误：" + "；".join(m for ms in exc.errors.values() for m in ms), "error")
+            filters.pop("figure")
     return filters
 
 
@@ -87,6 +93,19 @@ def _visible_enterprise(enterprise_id: int | None):
         return None
 
 
+def _drill_labels(filters: dict[str, Any]) -> dict[str, str]:
+    """The filters the ledger's form does not show (they come from a number on another page), in words."""
+    labels: dict[str, str] = {}
+    if filters.get("figure"):
+        period = stats.Period.parse(filters.get("period") or "")
+        labels["figure"] = f"统计口径：{period.label} · {stats.figure_label(filters['figure'])}"
+    if filters.get("direct"):
+        labels["direct"] = "只含直属企业"
+    if filters.get("supervision_overdue"):
+        labels["supervision_overdue"] = "督办逾期（挂牌督办期限已过）"
+    return labels
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -97,8 +116,10 @@ def index():
     enterprise = _visible_enterprise(filters.get("enterprise_id") or current_user.enterprise_id)
     points = hazards.risk_point_choices(db.session, current_user, enterprise.id) if enterprise else []
     args = {k: v for k, v in request.args.items() if k != "after" and v}
+    drill = _drill_labels(filters)
     return render_template(
         "hazards/list.html", page=page, filters=filters, args=args, enterprise=enterprise, points=points,
+        drill=drill, drill_cleared={k: v for k, v in args.items() if k not in drill and k != "period"},
         nodes=jurisdictions.list_jurisdictions(db.session, current_user) if gov else [],
         more_open=any(filters.get(k) is not None for k in MORE_FILTERS), states=STATES, sources=HAZARD_SOURCES,
         levels=hazards.level_labels(), on=hazards.today(), top_listing=hazard_flow.top_listing,

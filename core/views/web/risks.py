@@ -248,15 +248,26 @@ def set_active(point_id: int):
     return redirect(url_for(".detail", point_id=point_id))
 
 
-@bp.post("/<int:point_id>/place")
+@bp.post("/enterprises/<int:enterprise_id>/place")
 @login_required
-def place(point_id: int):
-    """Put a risk point on the site plan (the map page's click, or the numbers typed without a script)."""
-    point = risks.get_risk_point(db.session, current_user, point_id)
+def place(enterprise_id: int):
+    """Put a risk point on the site plan: the map page's form names the point (``point_id``, the select) and
+    carries each placeable point's version (``version_<id>``), so it works without a script too; the script only
+    fills the numbers from a click on the plan."""
+    ent = enterprises.get_enterprise(db.session, current_user, enterprise_id)
     require(current_user, "risk.manage")
-    back = url_for(".enterprise_map", enterprise_id=point.enterprise_id)
+    back = url_for(".enterprise_map", enterprise_id=ent.id)
+    form = posted()
+    point_id = form.integer("point_id")
+    if point_id is None:
+        flash("位置无效：请选择要放置的风险点", "error")
+        return redirect(back)
+    point = risks.get_risk_point(db.session, current_user, point_id)
+    if point.enterprise_id != ent.id:
+        raise NotFound()
     try:
-        data = load(PlacementIn(), form_data())
+        data = load(PlacementIn(), {"version": form.get(f"version_{point_id}"), "plan_x": form.get("plan_x"),
+                                    "plan_y": form.get("plan_y")})
         risks.update_risk_point(db.session, current_user, point_id, data)
         db.session.commit()
     except ValidationFailed as exc:
