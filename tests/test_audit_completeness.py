@@ -357,7 +357,7 @@ READS = {
     "audit": "record_refusal",
     "catalog": "list_rule_sets get_rule_set list_checklists get_checklist",
     "dashboard": "enterprise_summary",
-    "documents": "notice_listing get_legal_review list_legal_reviews get_document list_documents document_page "
+    "documents": "unreceived_stmt notice_listing get_legal_review list_legal_reviews get_document list_documents document_page "
                  "count_for_enterprise batch_documents order_form_data review_form_data typed_form_data",
     "enterprises": "enterprise_query list_enterprises get_enterprise visible_enterprise_ids",
     "field": "events colleague_options is_inspector_of_run open_runs drawn_tasks dossier",
@@ -381,6 +381,7 @@ READS = {
     "signatures": "signable signature_rows",
     "stats": "node_stats enterprise_stats enterprise_figures",
     "users": "list_users get_user list_tokens",
+    "workqueue": "queues_for",
 }
 READ_NAMES = {f"{module}.{name}" for module, names in READS.items() for name in names.split()}
 _WRITES_IN_SOURCE = re.compile(r"session\.(add|add_all|delete)\(|audit\.record\(|\.flush\(\)")

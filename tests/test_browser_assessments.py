@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import (  # noqa: F401 - fixtures
-from tests.images import png_bytes
     DESKTOP,
     PHONE,
     SHOTS,
@@ -18,6 +17,7 @@ from tests.images import png_bytes
     log_in,
     new_page,
 )
+from tests.images import png_bytes
 
 pytestmark = pytest.mark.browser
 PNG = png_bytes()  # real bytes: uploads are decoded (tests/images.py)
