@@ -47,6 +47,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                     "instance/config.py or set ANJIAN_SECRET_KEY", 503, {"Content-Type": "text/plain; charset=utf-8"})
     # Flask >= 2.3 no longer reads JSON_AS_ASCII from the config; the JSON provider holds the setting.
     app.json.ensure_ascii = bool(app.config.get("JSON_AS_ASCII", True))
+    # Any Image.open in the process refuses a decompression bomb (Pillow errors above twice this, warns above
+    # it); uploads check the exact limit from the header first (core.services.attachments.clean_image).
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = int(app.config["ATTACHMENT_MAX_PIXELS"])
 
     db.init_app(app)
     with app.app_context():

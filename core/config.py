@@ -166,7 +166,13 @@ class DefaultConfig:
     REMINDER_CATCH_UP_DAYS = 3
     #: Where uploaded files are stored (content-addressed by SHA-256); default ``<instance>/uploads``.
     UPLOAD_FOLDER: str | None = None
+    #: Largest single uploaded file (the message names it); the whole request is capped by MAX_CONTENT_LENGTH.
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    #: Largest image accepted, in pixels, checked from the header before decoding (a decompression bomb of
+    #: 30,000 × 30,000 is 900 MP); 40 MP covers every phone camera. Also Pillow's MAX_IMAGE_PIXELS guard.
+    ATTACHMENT_MAX_PIXELS = 40_000_000
+    #: Largest total uncompressed size of an .xlsx import, read from the ZIP directory before openpyxl opens it.
+    IMPORT_MAX_UNCOMPRESSED = 100 * 1024 * 1024
 
     #: Risk assessment methods (see DEFAULT_RISK_METHODS); the first is the default in forms.
     RISK_METHODS: dict[str, Any] = DEFAULT_RISK_METHODS

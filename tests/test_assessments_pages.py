@@ -12,9 +12,10 @@ from sqlalchemy import select
 from core.models import Assessment
 from core.services import assessments as svc
 from tests.forms import Form, get_form, submit
+from tests.images import png_bytes
 
 YEAR = date.today().year
-PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 64
+PNG = png_bytes()  # real bytes: uploads are decoded (tests/images.py)
 
 
 def _element_form(client, a, code, **overrides) -> Form:

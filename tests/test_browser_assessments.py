@@ -17,9 +17,10 @@ from tests.browser import (  # noqa: F401 - fixtures
     log_in,
     new_page,
 )
+from tests.images import png_bytes
 
 pytestmark = pytest.mark.browser
-PNG = b"\x89PNG\r\n\x1a\n" + b"b" * 64
+PNG = png_bytes()  # real bytes: uploads are decoded (tests/images.py)
 FILL_REST = """() => document.querySelectorAll('.std-item').forEach(s => {
   const radio = s.querySelector('input[type=radio][value=scored]');
   const score = s.querySelector('input[name^=score_]');

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.api_helpers import error, ok
+from tests.images import png_bytes
 from tests.test_field_helpers import GPS, make_insp2, signature_png
 
 API = "/api/v1/inspections"
@@ -44,7 +45,7 @@ def test_enforcement_end_to_end(api, session, world, monkeypatch):
     items = {i["code"]: i["item_id"] for i in run["items"]}
     url = f"{API}/{run['id']}/answers"
     ok(lead.post(url, data={"item_id": str(items["1.1"]), "value": "no", "comment": "未装", **GPS,
-                            "photos": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40), "p.png")},
+                            "photos": (io.BytesIO(png_bytes()), "p.png")},
                  content_type="multipart/form-data"))
     for code, value in (("1.2", 1.0), ("2.1", "yes")):
         ok(co.post(url, json={"item_id": items[code], "value": value, "gps_missing": "denied"}))

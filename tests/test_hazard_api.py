@@ -17,10 +17,11 @@ from werkzeug.test import encode_multipart
 from core.services import hazard_flow
 from core.services.hazards import today
 from tests.api_helpers import error, ok
+from tests.images import jpeg_bytes, png_bytes
 
 API = "/api/v1/hazards"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+PNG = png_bytes()  # real bytes: uploads are decoded (tests/images.py)
+JPEG = jpeg_bytes()
 PLAN = {k: f"{label}：按方案落实" for k, label in hazard_flow.PLAN_FIELDS.items()}
 
 

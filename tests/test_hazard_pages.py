@@ -23,9 +23,10 @@ from core.services.attachments import Upload
 from core.services.hazards import today
 from core.views.web.hazard_forms import ACTION_FIELDS, EVIDENCE
 from tests.forms import get_form, submit, tamper
+from tests.images import jpeg_bytes, png_bytes
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+PNG = png_bytes()  # real bytes: uploads are decoded (tests/images.py)
+JPEG = jpeg_bytes()
 PLAN = {k: f"{label}：按方案落实" for k, label in hazard_flow.PLAN_FIELDS.items()}
 
 

@@ -7,9 +7,10 @@ import io
 import pytest
 
 from tests.api_helpers import error, ok
+from tests.images import png_bytes
 
 API = "/api/v1/inspections"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png_bytes()  # real bytes: uploads are decoded (tests/images.py)
 
 
 @pytest.fixture(autouse=True)

@@ -26,8 +26,9 @@ from core.services.errors import Conflict, NotFound, PermissionDenied, Validatio
 from tests import factories
 from tests.conftest import base_config
 from tests.forms import get_form, page_form
+from tests.images import png_bytes
 
-PNG = Upload(data=b"\x89PNG\r\n\x1a\n" + b"i" * 40, content_type="image/png", filename="现场.png")
+PNG = Upload(data=png_bytes(), content_type="image/png", filename="现场.png")
 
 
 def _start(session, world, username="ent1_mgr", **extra):

@@ -11,9 +11,10 @@ from werkzeug.test import encode_multipart
 
 from core.services.hazards import today
 from tests.api_helpers import error, ok
+from tests.images import png_bytes
 
 API = "/api/v1/risk-points"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png_bytes()  # real bytes: uploads are decoded (tests/images.py)
 
 
 @pytest.fixture(autouse=True)

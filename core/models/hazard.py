@@ -237,6 +237,8 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True, comment="内容 SHA-256（存储键）")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: What the file said about itself, kept as data after its metadata was stripped (``{"gps": {lat, lon}}``).
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, comment="文件自带信息（如照片 GPS 坐标）")
 
 
 class Notification(Base):

@@ -903,11 +903,13 @@ def workbook(ctx: dict[str, Any]) -> bytes:
 
     from openpyxl import Workbook
 
+    from core.services.xlsx import safe_append
+
     wb = Workbook()
     a, r = ctx["assessment"], ctx["result"]
     ws = wb.active
     ws.title = "汇总"
-    ws.append([f"{ctx['enterprise']['name']} {a['year']} 年度安全生产标准化自评报告"])
+    safe_append(ws, [f"{ctx['enterprise']['name']} {a['year']} 年度安全生产标准化自评报告"])
     for label, value in (("企业", ctx["enterprise"]["name"]), ("统一社会信用代码", ctx["enterprise"]["uscc"]),
                          ("自评年度", a["year"]), ("评分标准", a["criteria"]),
                          ("行业评分细则", "、".join(a["sector_criteria"]) or "无"), ("状态", a["status"]),
@@ -915,20 +917,20 @@ def workbook(ctx: dict[str, Any]) -> bytes:
                          ("最终得分（百分制）", r["score"]), ("等级", r["grade"]), ("判定说明", r["reason"]),
                          ("自评组组长", a["team_leader"]), ("自评组成员", "、".join(a["team_members"])),
                          ("主要负责人", a["signer_name"]), ("定级条件来源", ctx["rules_label"])):
-        ws.append([label, value])
+        safe_append(ws, [label, value])
     ws.column_dimensions["A"].width = 20
     ws.column_dimensions["B"].width = 60
     es = wb.create_sheet("要素得分")
-    es.append(["一级要素", "评分项数", "不适用项", "扣分项", "适用标准分", "实得分", "得分率%"])
+    safe_append(es, ["一级要素", "评分项数", "不适用项", "扣分项", "适用标准分", "实得分", "得分率%"])
     for e in ctx["elements"]:
-        es.append([e["name"], e["item_count"], e["not_applicable"], e["deducted"], e["applicable_total"], e["earned"],
-                   e["percent"]])
+        safe_append(es, [e["name"], e["item_count"], e["not_applicable"], e["deducted"], e["applicable_total"],
+                         e["earned"], e["percent"]])
     es.column_dimensions["A"].width = 28
     ds = wb.create_sheet("扣分项")
-    ds.append(["一级要素", "代码", "评分项", "标准分", "实得分", "扣分", "否决", "扣分理由", "隐患编号"])
+    safe_append(ds, ["一级要素", "代码", "评分项", "标准分", "实得分", "扣分", "否决", "扣分理由", "隐患编号"])
     for d in ctx["deducted"]:
-        ds.append([d["element"], d["code"], d["text"], d["standard"], d["score"], d["deduction"],
-                   "是" if d["vetoed"] else "", d["reason"], d["hazard_id"]])
+        safe_append(ds, [d["element"], d["code"], d["text"], d["standard"], d["score"], d["deduction"],
+                         "是" if d["vetoed"] else "", d["reason"], d["hazard_id"]])
     ds.column_dimensions["C"].width = 30
     ds.column_dimensions["H"].width = 40
     out = io.BytesIO()

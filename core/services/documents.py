@@ -847,11 +847,52 @@ def signer_options(session: Session, agency: Agency, on: date | None = None) -> 
     return [u for u in rows if u.has_role(Role.INSPECTOR, Role.REGULATOR) and u.cert_valid_on(on)]
 
 
-def pdf_bytes(document: Document) -> bytes:
-    """The stored PDF as issued (checked against the recorded SHA-256)."""
+class DocumentIntegrityError(Conflict):
+    """The stored PDF of an issued document is missing or its bytes no longer hash to what was recorded at
+    issue (changed on disk, restored from a wrong backup …). Views answer 409 and audit ``integrity_failure``."""
+
+    def __init__(self, document: Document, problem: str, found_sha256: str | None):
+        super().__init__(f"文书 {document.number} 的存档 PDF {problem}，与签发时记录的校验值不符，"
+                         "已记录并停止提供下载，请联系管理员从备份恢复")
+        self.document = document
+        self.problem = problem
+        self.found_sha256 = found_sha256
+
+
+INTEGRITY_FAILURE = "integrity_failure"
+
+
+def _stored_pdf(document: Document) -> tuple[bytes | None, str | None]:
+    """(bytes, problem): the stored PDF and None when it is intact, else what is wrong ("缺失"/"已被改动")."""
     from core.services.attachments import storage_path
 
-    data = storage_path(document.pdf_sha256).read_bytes()
+    path = storage_path(document.pdf_sha256)
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        return None, "缺失"
     if hashlib.sha256(data).hexdigest() != document.pdf_sha256:
-        raise Conflict(f"文书 {document.number} 的 PDF 文件与签发时记录的校验值不符，请联系管理员")
+        return data, "已被改动"
+    return data, None
+
+
+def integrity_problem(document: Document) -> str | None:
+    """None when the stored PDF is the one issued; else what is wrong (for the public verification page)."""
+    return _stored_pdf(document)[1]
+
+
+def pdf_bytes(document: Document) -> bytes:
+    """The stored PDF as issued, checked against the recorded SHA-256 on every read; raises
+    :class:`DocumentIntegrityError` when it is missing or changed (never serves other bytes under the name)."""
+    data, problem = _stored_pdf(document)
+    if problem is not None:
+        raise DocumentIntegrityError(document, problem, hashlib.sha256(data).hexdigest() if data else None)
     return data
+
+
+def record_integrity_failure(session: Session, actor: Actor, exc: DocumentIntegrityError) -> None:
+    """Audit a failed integrity check (the caller commits: the refused request's own work is rolled back)."""
+    doc = exc.document
+    audit.record(session, actor, INTEGRITY_FAILURE, "document", doc.id,
+                 summary=f"文书 {doc.number} 存档 PDF {exc.problem}",
+                 before={"pdf_sha256": doc.pdf_sha256}, after={"found_sha256": exc.found_sha256, "problem": exc.problem})

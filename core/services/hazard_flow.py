@@ -48,7 +48,7 @@ from core.schemas.hazard import (
 )
 from core.services import audit
 from core.services.actors import Actor
-from core.services.attachments import Upload
+from core.services.attachments import Upload, described
 from core.services.base import check_version
 from core.services.deadlines import add_days, default_deadline
 from core.services.errors import Conflict, PermissionDenied, ValidationFailed
@@ -272,8 +272,9 @@ def perform(session: Session, actor: Actor, hazard_id: int, code: str, data: dic
     record_transition(session, actor, hazard, code, from_state, comment=data.get("comment"), data=step_data,
                       uploads=uploads)
     b, a = audit.diff(before, audit.snapshot(hazard, ["state", "deadline", "responsible_name", "level"]))
+    files = {"attachments": described(uploads)} if uploads else {}  # the evidence, named with its hash
     audit.record(session, actor, code, "hazard", hazard.id, summary=f"{action.label}：隐患 {hazard.id}",
-                 before=b or None, after={**a, **step_data} or None)
+                 before=b or None, after={**a, **step_data, **files} or None)
     return hazard
 
 

@@ -31,7 +31,7 @@ from core.plugin_types import Finding, HazardTransitionEvent
 from core.plugins import plugins
 from core.services import audit
 from core.services.actors import Actor
-from core.services.attachments import Upload, store
+from core.services.attachments import Upload, described, store
 from core.services.base import Page, keyset_page
 from core.services.errors import NotFound, PermissionDenied, ValidationFailed
 from core.services.permissions import require
@@ -253,8 +253,11 @@ def register_hazard(session: Session, actor: Actor, data: dict[str, Any], upload
     record_transition(session, actor, hazard, "register", None, data={
         "level": decision.level, "rule_item": decision.rule_item, "decided_by": decision.decided_by,
         "reason": decision.reason}, uploads=uploads)
+    after = audit.snapshot(hazard, ["enterprise_id", "level", "category", "source", "sector", "rule_item"])
+    if uploads:  # the evidence is part of what was registered: the audit log names each file and its hash
+        after["attachments"] = described(uploads)
     audit.record(session, actor, "create", "hazard", hazard.id, summary=f"登记隐患：{hazard.description[:60]}",
-                 after=audit.snapshot(hazard, ["enterprise_id", "level", "category", "source", "sector", "rule_item"]))
+                 after=after)
     return hazard
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app
 from marshmallow import ValidationError
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
@@ -27,7 +29,7 @@ from core.services.actors import Actor
 from core.services.errors import ValidationFailed
 from core.services.permissions import require
 from core.services.scope import scope_of
-from core.services.xlsx import stream_xlsx
+from core.services.xlsx import FORMULA_STARTS, neutralise, stream_xlsx
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
@@ -114,12 +116,27 @@ def _cell_text(value: Any) -> str | None:
     return text or None
 
 
+def _check_zip_size(data: bytes) -> None:
+    """Refuse a ZIP bomb before openpyxl inflates it: the sizes come from the ZIP's central directory, so a
+    small file declaring gigabytes is refused without decompressing a byte. A member that inflates beyond what
+    it declared is stopped by zipfile itself (it checks the declared size while reading)."""
+    limit = current_app.config["IMPORT_MAX_UNCOMPRESSED"]
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ValidationFailed({"file": ["无法读取 Excel 文件，请使用导入模板"]}) from None
+    if total > limit:
+        raise ValidationFailed({"file": [f"Excel 文件解压后超过 {limit // (1024 * 1024)} MB，请分批导入或另存为 CSV"]})
+
+
 def _read_rows(upload: FileStorage, max_rows: int) -> tuple[list[str], list[list[str | None]]]:
     name = (upload.filename or "").lower()
     data = upload.read()
     if name.endswith(".xlsx"):
         if not data.startswith(b"PK"):
             raise ValidationFailed({"file": ["文件不是有效的 Excel (.xlsx) 文件"]})
+        _check_zip_size(data)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
@@ -448,20 +465,6 @@ def export_enterprises(session: Session, actor: Actor, filters: dict[str, Any], 
     headers = [c.header for c in COLUMNS]
     make_rows = _export_rows(session, actor, filters)
     return stream_table(session, headers, make_rows, fmt, "企业")
-
-
-#: A text cell starting with one of these is read as a formula by Excel, LibreOffice and others (CSV injection:
-#: ``=HYPERLINK(…)``, ``+…``, ``-…``, ``@…``, and tab / CR before them).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula, prefixed with ``'`` so it is shown as text (OWASP's
-    advice); numbers, dates and other text pass unchanged. :func:`_cell_text` takes the prefix off again on import,
-    so an exported file imports back to the same values."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _safe_rows(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:

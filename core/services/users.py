@@ -191,7 +191,8 @@ def create_token(session: Session, actor: Actor, user: User, name: str, days: in
                      expires_at=utcnow() + timedelta(days=days) if days else None)
     session.add(token)
     session.flush()
-    audit.record(session, actor, "create", "api_token", token.id, summary=f"为 {user.username} 创建 API 令牌 {name}")
+    audit.record(session, actor, "create", "api_token", token.id, summary=f"为 {user.username} 创建 API 令牌 {name}",
+                 after={"user_id": user.id, "name": name, "prefix": token.prefix, "expires_at": token.expires_at})
     return raw, token
 
 
@@ -245,6 +246,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
         raise NotFound()
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        audit.record(session, actor, "revoke", "api_token", token.id, summary=f"吊销 API 令牌 {token.name}")
+        audit.record(session, actor, "revoke", "api_token", token.id, summary=f"吊销 API 令牌 {token.name}",
+                     before={"revoked_at": None}, after={"revoked_at": token.revoked_at})
         session.flush()
     return token

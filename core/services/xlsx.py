@@ -18,8 +18,31 @@ from xml.sax.saxutils import escape
 #: Escapes for element text, and the characters XML 1.0 does not allow (control characters other than tab,
 #: newline and carriage return), dropped; one ``str.translate`` per cell.
 _XML_TEXT = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;",
-             **dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])}
+             **dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]),
+             # An XML parser turns a raw CR into LF, not a character reference: a cell starting with CR keeps
+             # it, so the import still sees the ' prefix in front of it (and CRLF line breaks stay CRLF).
+             ord("\r"): "&#13;"}
 _CHUNK = 256 * 1024
+
+#: A text cell starting with one of these is read as a formula by Excel, LibreOffice and others (CSV injection:
+#: ``=HYPERLINK(…)``, ``+…``, ``-…``, ``@…``, and tab / CR before them).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, prefixed with ``'`` so it is shown as text (OWASP's
+    advice); numbers (negative ones too), dates and other text pass unchanged. Every CSV and Excel export goes
+    through this (:func:`core.services.importexport.stream_table`, :func:`safe_append`); the import takes the
+    prefix off again (``importexport._cell_text``), so an exported file imports back to the same values."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_append(sheet: Any, values: Iterable[Any]) -> None:
+    """``sheet.append`` for openpyxl sheets holding user text: openpyxl stores a string starting with ``=`` as a
+    live formula, so every cell is neutralised first."""
+    sheet.append([neutralise(v) for v in values])
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

@@ -7,10 +7,9 @@ An issue request answers 201 with ``status`` ``issued`` and the document, or —
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import send_file, url_for
+from flask import url_for
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -30,6 +29,7 @@ from core.schemas.document import (
 )
 from core.services import documents
 from core.views.api import authenticate, current_actor
+from core.views.files import send_bytes
 
 PREFIX = "/documents"
 blp = Blueprint("api_documents", __name__,
@@ -102,8 +102,8 @@ def detail(document_id: int):
 def pdf(document_id: int):
     """The PDF exactly as issued (404 when not visible; 409 when the stored file no longer matches its hash)."""
     doc = documents.get_document(db.session, current_actor(), document_id)
-    return send_file(io.BytesIO(documents.pdf_bytes(doc)), mimetype=PDF_MIMETYPE, as_attachment=True,
-                     download_name=f"{doc.number}.pdf", etag=doc.pdf_sha256)
+    return send_bytes(documents.pdf_bytes(doc), f"{doc.number}.pdf", PDF_MIMETYPE, etag=doc.pdf_sha256,
+                      download=True)
 
 
 @blp.route("/<int:document_id>/receive", methods=["POST"])

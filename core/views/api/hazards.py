@@ -8,10 +8,9 @@ fields, evidence photos as ``photos`` files); each action's fields are those of 
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import send_file, url_for
+from flask import url_for
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -20,10 +19,11 @@ from core.models import Attachment, Hazard
 from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES
 from core.schemas.hazard import SUPERVISION_LEVELS, HazardDetailOut, HazardFilterIn, HazardIn, HazardPageOut
 from core.services import hazard_flow, hazards
-from core.services.attachments import load_with_uploads, storage_path
+from core.services.attachments import load_with_uploads
 from core.services.errors import NotFound
 from core.views.api import authenticate, current_actor
 from core.views.api.multipart import body_doc, read_body
+from core.views.files import send_stored
 
 PREFIX = "/hazards"
 blp = Blueprint("api_hazards", __name__, description="事故隐患：台账、登记、闭环处置（整改、复查、挂牌督办、销号）与证据照片")
@@ -183,14 +183,4 @@ def attachment(hazard_id: int, attachment_id: int):
 
     404 when the hazard is not visible to the caller or the file belongs to another object.
     """
-    row = hazards.get_attachment(db.session, current_actor(), hazard_id, attachment_id)
-    path = storage_path(row.sha256)
-    if not path.is_file():
-        raise NotFound("附件文件已不在存储中，请联系管理员")
-    # Read whole (files are size-limited photos): a file handle left to the WSGI server is never closed by
-    # clients that do not close the response, such as the test client.
-    resp = send_file(io.BytesIO(path.read_bytes()), mimetype=row.content_type, download_name=row.filename,
-                     etag=row.sha256, conditional=True, max_age=3600)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "private, max-age=3600"
-    return resp
+    return send_stored(hazards.get_attachment(db.session, current_actor(), hazard_id, attachment_id))

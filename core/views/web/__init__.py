@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone, timedelta
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -46,6 +46,15 @@ HTTP_MESSAGES = {
     422: "提交的数据有误。",
     500: "服务器内部错误，请稍后重试。",
 }
+
+
+def _too_large() -> str:
+    """The 413 message, naming both limits (the request's and one file's) as configured."""
+    from core.services.attachments import human_size
+
+    total = human_size(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    one = human_size(current_app.config.get("ATTACHMENT_MAX_BYTES") or 0)
+    return f"上传的内容过大：一次提交最多 {total}，单个文件最多 {one}。请压缩或分批上传。"
 
 
 def service_error_page(exc: ServiceError):
@@ -113,6 +122,8 @@ def init_app(app: Flask) -> None:
             data = getattr(exc, "data", None) or {}
             errors = data.get("messages") or data.get("errors")
             message = "提交的数据有误" if exc.code == 422 else HTTP_MESSAGES.get(exc.code, exc.description or exc.name)
+            if exc.code == 413:
+                message = _too_large()
             return error_response(exc.code or 500, message, errors)
-        message = HTTP_MESSAGES.get(exc.code, exc.description or exc.name)
+        message = _too_large() if exc.code == 413 else HTTP_MESSAGES.get(exc.code, exc.description or exc.name)
         return render_template("errors/error.html", code=exc.code, message=message), exc.code

@@ -4,23 +4,23 @@ the year-on-year comparison, and the regulators' coverage per jurisdiction."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from core.extensions import db
 from core.models import Enterprise, ItemResult
 from core.pdf import PDF_MIMETYPE, render_pdf
 from core.services import assessments as svc
-from core.services.attachments import check_uploads, storage_path
+from core.services.attachments import check_uploads
 from core.services.errors import NotFound, ValidationFailed
 from core.services.hazards import today
 from core.services.permissions import can, require
 from core.services.scope import scope_of
+from core.views.files import send_stored
 from core.views.web import CHINA_TZ, nav
 from core.views.web.forms import posted
 
@@ -231,9 +231,7 @@ def evidence_upload(assessment_id: int, item_id: int):
 @bp.get("/<int:assessment_id>/items/<int:item_id>/evidence/<int:attachment_id>")
 @login_required
 def evidence_file(assessment_id: int, item_id: int, attachment_id: int):
-    row = svc.get_evidence(db.session, current_user, assessment_id, item_id, attachment_id)
-    return send_file(io.BytesIO(storage_path(row.sha256).read_bytes()), mimetype=row.content_type,
-                     download_name=row.filename, as_attachment=row.content_type == "application/pdf")
+    return send_stored(svc.get_evidence(db.session, current_user, assessment_id, item_id, attachment_id))
 
 
 def _report(a) -> dict[str, Any]:

@@ -27,8 +27,10 @@ from core.schemas.document import (
     TypedDocumentIn,
 )
 from core.services import documents, enterprises
+from core.services.actors import SYSTEM
 from core.services.errors import NotFound, ServiceError, ValidationFailed
 from core.services.permissions import can, require
+from core.views.files import send_bytes
 from core.views.web import nav
 from core.views.web.forms import posted
 
@@ -182,8 +184,8 @@ def detail(document_id: int):
 @login_required
 def pdf(document_id: int):
     doc = documents.get_document(db.session, current_user, document_id)
-    return send_file(io.BytesIO(documents.pdf_bytes(doc)), mimetype=PDF_MIMETYPE, as_attachment=True,
-                     download_name=f"{doc.number}.pdf")
+    return send_bytes(documents.pdf_bytes(doc), f"{doc.number}.pdf", PDF_MIMETYPE, etag=doc.pdf_sha256,
+                      download=True)
 
 
 @bp.post("/<int:document_id>/receive")
@@ -335,5 +337,29 @@ def verify(code: str):
         else:
             typed = (posted().get("sha256") or "").strip().lower()
             matches = typed == doc.pdf_sha256 if typed else None
+    # The archive copy is checked too: a holder must learn when the platform can no longer vouch for it.
+    stored_problem = documents.integrity_problem(doc) if doc is not None else None
     return render_template("documents/verify.html", doc=doc, code=code, matches=matches,
+                           stored_problem=stored_problem,
                            type_name=doc.data.get("type_name") if doc else None), (200 if doc else 404)
+
+
+@bp.app_errorhandler(documents.DocumentIntegrityError)
+def integrity_failure(exc: documents.DocumentIntegrityError):
+    """A stored PDF that is missing or changed (web and API): 409 with a Chinese message, and an
+    ``integrity_failure`` audit entry committed on its own (the request's work is rolled back first)."""
+    db.session.rollback()
+    if request.path.startswith("/api/"):
+        from flask import g
+
+        from core.views.api import error_response
+
+        actor = getattr(g, "api_user", None)
+        response = error_response(409, exc.message)
+    else:
+        actor = current_user if current_user.is_authenticated else None
+        response = render_template("errors/error.html", code=409, message=exc.message), 409
+    documents.record_integrity_failure(db.session, actor or SYSTEM, exc)
+    db.session.commit()
+    current_app.logger.error("document %s: stored PDF %s", exc.document.id, exc.problem)
+    return response

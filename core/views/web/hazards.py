@@ -4,7 +4,6 @@ evidence downloads and the regulator's 挂牌督办 list (R-H1…R-H4, R-H6, R-N
 
 from __future__ import annotations
 
-import io
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     stream_with_context,
     url_for,
 )
@@ -30,10 +28,11 @@ from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES
 from core.plugins import plugins
 from core.schemas.hazard import STATES, SUPERVISION_LEVELS, HazardFilterIn, HazardIn
 from core.services import enterprises, hazard_export, hazard_flow, hazards, jurisdictions, stats
-from core.services.attachments import IMAGE_TYPES, load_with_uploads, storage_path
+from core.services.attachments import IMAGE_TYPES, load_with_uploads
 from core.services.deadlines import DEADLINE_KINDS
 from core.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.services.permissions import can, require
+from core.views.files import send_stored
 from core.views.web import nav
 from core.views.web.forms import flat_errors, form_data
 from core.views.web.hazard_forms import ACTION_FIELDS, EVIDENCE, PHOTOS
@@ -346,15 +345,5 @@ def _int(value: Any) -> int | None:
 @bp.get("/<int:hazard_id>/attachments/<int:attachment_id>")
 @login_required
 def attachment(hazard_id: int, attachment_id: int):
-    row = hazards.get_attachment(db.session, current_user, hazard_id, attachment_id)
-    path = storage_path(row.sha256)
-    if not path.is_file():
-        raise NotFound("附件文件已不在存储中，请联系管理员")
-    # Photos open in the page (thumbnails, full view); anything else downloads. Read whole: files are size-limited.
-    resp = send_file(io.BytesIO(path.read_bytes()), mimetype=row.content_type, download_name=row.filename,
-                     as_attachment=row.content_type not in IMAGE_TYPES, etag=row.sha256, conditional=True,
-                     max_age=3600)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    resp.headers["Cache-Control"] = "private, max-age=3600"
-    return resp
+    # Photos open in the page (thumbnails, full view); anything else downloads (core.views.files).
+    return send_stored(hazards.get_attachment(db.session, current_user, hazard_id, attachment_id))

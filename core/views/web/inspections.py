@@ -8,10 +8,9 @@ posts them to ``sign``), finishing with the end position, the full-process recor
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -20,9 +19,10 @@ from core.models.hazard import HAZARD_SOURCES
 from core.models.inspection import GPS_MISSING, RUN_KINDS, RUN_STATUS_LABELS, SIGNATURE_ROLES
 from core.schemas.inspection import AnswerIn, RunFilterIn, SignatureIn
 from core.services import enterprises, field, hazards, inspection_record, inspections, signatures
-from core.services.attachments import check_uploads, storage_path
-from core.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from core.services.attachments import check_uploads
+from core.services.errors import Conflict, ServiceError, ValidationFailed
 from core.services.permissions import can, require
+from core.views.files import send_stored
 from core.views.web import nav
 from core.views.web.forms import form_data, posted
 
@@ -238,12 +238,7 @@ def complete(run_id: int):
 @bp.get("/<int:run_id>/photos/<int:attachment_id>")
 @login_required
 def photo(run_id: int, attachment_id: int):
-    row = inspections.get_photo(db.session, current_user, run_id, attachment_id)
-    path = storage_path(row.sha256)
-    if not path.exists():
-        raise NotFound("文件不存在")
-    return send_file(io.BytesIO(path.read_bytes()), mimetype=row.content_type, download_name=row.filename,
-                     max_age=3600)
+    return send_stored(inspections.get_photo(db.session, current_user, run_id, attachment_id))
 
 
 # --- 执法检查 on site: task list, dossier, start -------------------------------------------------------------------

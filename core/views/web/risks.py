@@ -4,7 +4,6 @@ regulator's 重大/较大 list, and the four-colour maps (四色图) of an enter
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from flask import (
@@ -16,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -49,6 +47,7 @@ from core.services import enterprises, hazards, inspections, jurisdictions, risk
 from core.services.attachments import check_uploads, storage_path
 from core.services.errors import Conflict, NotFound, ValidationFailed
 from core.services.permissions import can, require
+from core.views.files import send_stored
 from core.views.web import nav
 from core.views.web.forms import flat_errors, form_data, load, posted
 
@@ -530,11 +529,7 @@ def site_plan(enterprise_id: int):
     row = risks.site_plan(db.session, current_user, enterprise_id)
     if row is None or not storage_path(row.sha256).is_file():
         abort(404)
-    resp = send_file(io.BytesIO(storage_path(row.sha256).read_bytes()), mimetype=row.content_type,
-                     download_name=row.filename, etag=row.sha256, conditional=True, max_age=3600)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "private, max-age=3600"
-    return resp
+    return send_stored(row)
 
 
 @bp.post("/enterprises/<int:enterprise_id>/site-plan")
