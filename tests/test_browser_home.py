@@ -65,3 +65,20 @@ def test_enterprise_manager_starts_a_self_check_from_home(browser, live_server):
         page.wait_for_url("**/inspections/new")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport,name", [(PHONE, "phone"), (DESKTOP, "desktop")])
+def test_the_monthly_trend_is_a_chart_over_its_table(browser, live_server, viewport, name):
+    """Issue 17 item 2: ECharts, served from the app's own static files, draws the 12-month table as a chart;
+    the table stays (screen readers, no JavaScript) and its numbers still link to the ledger."""
+    context, page = new_page(browser, viewport)
+    try:
+        log_in(page, live_server, "xa_reg")
+        page.goto(live_server + "/stats/")
+        page.wait_for_selector("#trend.chart-drawn .chart-canvas svg")
+        assert page.locator("#trend table tbody tr").count() == 12
+        assert page.locator("#trend table a.stat-link").count() >= 2  # this month's found and major found
+        assert_no_horizontal_overflow(page)
+        page.locator("#trend").screenshot(path=str(SHOTS / f"stats-trend-{name}.png"))
+    finally:
+        context.close()

@@ -102,7 +102,7 @@ def hazard_query(session: Session, actor: Actor, filters: dict[str, Any]) -> Sel
         # A number of a statistics table (core/services/stats.py): exactly the hidden dangers it counts.
         from core.services import stats  # stats builds on this module
 
-        period = stats.Period.parse(filters.get("period") or "")
+        period = stats.parse_period(filters.get("period") or "")
         stmt = stmt.where(stats.figure_clause(Hazard, period, filters["figure"]))
     for key in ("enterprise_id", "sector", "level", "state", "source", "risk_point_id"):
         if filters.get(key) is not None:

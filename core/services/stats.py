@@ -137,6 +137,64 @@ class Period:
         return start, end, self.next_first_day
 
 
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month in China, for trends (``"2026-11"``). Not a reporting period: the 统计分析表 and the
+    self-reports stay quarterly and annual (:class:`Period`); a month has the same ``bounds``, so every figure of
+    :func:`figure_clauses` can be counted per month and each monthly number links to its ledger rows."""
+
+    year: int
+    month: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{self.month}月"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def next_first_day(self) -> date:
+        return date(self.year + 1, 1, 1) if self.month == 12 else date(self.year, self.month + 1, 1)
+
+    def previous(self) -> Month:
+        return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)
+
+    def bounds(self, now: datetime | None = None) -> tuple[datetime, datetime, date]:
+        return Period.bounds(self, now)  # type: ignore[arg-type]  # the same rule over first/next_first_day
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        return cls(day.year, day.month)
+
+    @classmethod
+    def last(cls, today: date, n: int = 12) -> list[Month]:
+        """The ``n`` months up to and including ``today``'s, oldest first."""
+        months = [cls.of(today)]
+        while len(months) < n:
+            months.append(months[-1].previous())
+        return months[::-1]
+
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_period(text: str) -> Period | Month:
+    """A ledger's ``period``: a quarter or year (``2026Q3``, ``2026``) or a month (``2026-11``)."""
+    match = _MONTH_RE.match((text or "").strip())
+    if match and 2000 <= int(match[1]) <= 2100 and 1 <= int(match[2]) <= 12:
+        return Month(int(match[1]), int(match[2]))
+    try:
+        return Period.parse(text)
+    except ValidationFailed:
+        raise ValidationFailed({"period": ["统计期应为“2026Q1”（季度）、“2026”（年度）或“2026-11”（月份）的形式"]}) from None
+
+
 def recent_periods(today: date, years: int = 3) -> list[Period]:
     """Choices for the period selector, newest first: the quarters and years of the last ``years`` years up to
     the running quarter."""
@@ -245,7 +303,7 @@ FIGURES = ("found", "found_closed", "major_found", "major_found_closed", "closed
            "open_at_end", "overdue_at_end", "listed")
 
 
-def figure_clauses(t: Any, period: Period, now: datetime | None = None,
+def figure_clauses(t: Any, period: Period | Month, now: datetime | None = None,
                    levels: list[str] | None = None) -> dict[str, ColumnElement[bool]]:
     """Figure name → the condition a hidden danger meets to be counted in it (definitions: module docstring),
     over ``t`` (the Hazard entity or a subquery with the same column names)."""
@@ -286,7 +344,8 @@ def figure_label(figure: str) -> str:
     return names.get(figure, figure)
 
 
-def figure_clause(t: Any, period: Period, figure: str, now: datetime | None = None) -> ColumnElement[bool]:
+def figure_clause(t: Any, period: Period | Month, figure: str,
+                  now: datetime | None = None) -> ColumnElement[bool]:
     """One figure's condition (:func:`figure_clauses`); :class:`ValidationFailed` naming the accepted figures."""
     clauses = figure_clauses(t, period, now)
     if figure not in clauses:
@@ -419,6 +478,40 @@ def node_stats(session: Session, actor: Actor, period: Period, node_id: int | No
         total.add(r.counts)
     total_row = Row("total", None, "合计", total, sum(r.enterprises for r in rows))
     return NodeStats(period, node, rows, total_row, labels, _trail(session, actor, node))
+
+
+#: The figures of the monthly trend (each links to its rows with ``period=<month>``).
+TREND_FIGURES = ("found", "found_closed", "major_found", "closed")
+
+
+@dataclass
+class Trend:
+    node: Jurisdiction | None
+    months: list[Month]
+    #: figure → one number per month, in ``months`` order.
+    series: dict[str, list[int]]
+
+    def rate(self, i: int) -> float | None:
+        """整改率 of month ``i`` (found that month and closed since, over found)."""
+        found = self.series["found"][i]
+        return round(100.0 * self.series["found_closed"][i] / found, 1) if found else None
+
+
+def trend(session: Session, actor: Actor, node_id: int | None = None, months: int = 12,
+          now: datetime | None = None) -> Trend:
+    """Month by month for the last ``months`` months (the running one included) under the node: the figures of
+    ``TREND_FIGURES`` in one aggregate query, with the very clauses the ledger's ``figure`` filter uses."""
+    require(actor, "stats.view")
+    node = _viewed_node(session, actor, node_id)
+    span = Month.last((now or utcnow()).astimezone(CHINA).date(), months)
+    start, _, _ = span[0].bounds(now)
+    columns = [_count_if(figure_clauses(Hazard, m, now, [])[f]) for f in TREND_FIGURES for m in span]
+    stmt = select(*columns).where(hazard_clause(actor), or_(Hazard.found_at >= start, Hazard.closed_at >= start))
+    if node is not None:
+        stmt = stmt.where(Hazard.scope_path.like(node.path + "%"))
+    row = [int(v or 0) for v in session.execute(stmt).one()]
+    n = len(span)
+    return Trend(node, span, {f: row[i * n:(i + 1) * n] for i, f in enumerate(TREND_FIGURES)})
 
 
 def _trail(session: Session, actor: Actor, node: Jurisdiction | None) -> list[Jurisdiction]:

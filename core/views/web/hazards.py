@@ -77,7 +77,7 @@ def _filters() -> dict[str, Any]:
         filters["open"] = True
     if filters.get("figure"):
         try:  # checked here as the other filters are: a message and the unfiltered ledger, not an error page
-            stats.figure_clause(Hazard, stats.Period.parse(filters.get("period") or ""), filters["figure"])
+            stats.figure_clause(Hazard, stats.parse_period(filters.get("period") or ""), filters["figure"])
         except ValidationFailed as exc:
             flash("筛选条件有误：" + "；".join(m for ms in exc.errors.values() for m in ms), "error")
             filters.pop("figure")
@@ -97,7 +97,7 @@ def _drill_labels(filters: dict[str, Any]) -> dict[str, str]:
     """The filters the ledger's form does not show (they come from a number on another page), in words."""
     labels: dict[str, str] = {}
     if filters.get("figure"):
-        period = stats.Period.parse(filters.get("period") or "")
+        period = stats.parse_period(filters.get("period") or "")
         labels["figure"] = f"统计口径：{period.label} · {stats.figure_label(filters['figure'])}"
     if filters.get("direct"):
         labels["direct"] = "只含直属企业"

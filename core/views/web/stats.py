@@ -85,7 +85,8 @@ def index():
         return render_template("stats/enterprise.html", row=rows[0], levels=stats.level_labels(),
                                report=self_reports.current_submission(db.session, rows[0].key, period), **context)
     view = stats.node_stats(db.session, current_user, period, _node_id())
-    return render_template("stats/index.html", view=view, levels=view.levels, **context)
+    trend = stats.trend(db.session, current_user, _node_id())
+    return render_template("stats/index.html", view=view, levels=view.levels, trend=trend, **context)
 
 
 @bp.get("/enterprises")
