@@ -111,3 +111,24 @@ def test_self_report_draft_sign_submit_and_regulator_list(stats_server, browser)
             page.screenshot(path=str(SHOTS / f"stats-submissions-{size}.png"), full_page=True)
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_city_regulator_compares_districts_in_the_league_table(stats_server, browser, size):
+    """Issue 17 item 3: the city's districts ranked on 整改率, then re-ranked on 期末逾期."""
+    context, page = new_page(browser, PHONE if size == "phone" else DESKTOP)
+    try:
+        log_in(page, stats_server, "city_reg")
+        page.goto(stats_server + "/stats/?period=2025Q1")
+        page.click(".actions >> text=排名")
+        page.wait_for_url("**/stats/league*")
+        rows = page.locator("table.league tbody tr")
+        assert rows.count() == 2 and "按整改率排名（越高越好）" in page.inner_text("main")
+        assert_no_horizontal_overflow(page)
+        page.screenshot(path=str(SHOTS / f"stats-league-{size}.png"), full_page=True)
+        page.select_option("select[name=by]", "overdue_at_end")  # the header links too, from 760 px
+        page.click("form.stats-period button[type=submit]")
+        page.wait_for_url("**by=overdue_at_end*")
+        assert "按期末逾期排名（越低越好）" in page.inner_text("main")
+    finally:
+        context.close()

@@ -57,6 +57,9 @@ EXPECTED = {
     "stats.export": [Case(allowed=STATS)],
     "stats.report_pdf": [Case(allowed=STATS)],
     "stats.submissions": [Case(allowed=GOV_STATS)],
+    # Enterprise users have no jurisdiction to rank (node_stats: 404), grid workers no stats.view (403).
+    "stats.league_table": [Case(allowed=GOV_STATS, not_found=ENTERPRISE_USERS)],
+    "stats.league_export": [Case(allowed=GOV_STATS, not_found=ENTERPRISE_USERS)],
     "stats.reports": [Case(allowed=ENTERPRISE_USERS)],
     "stats.report_new": [Case(allowed=ENTERPRISE_USERS, body=new_report_form)],
     "stats.report_detail": [

@@ -14,7 +14,8 @@ from flask_login import current_user, login_required
 from core.extensions import db
 from core.models import Enterprise, HazardSelfReport
 from core.pdf import PDF_MIMETYPE, render_pdf
-from core.services import self_reports, stats
+from core.services import league, self_reports, stats
+from core.services.xlsx import stream_xlsx
 from core.services.errors import NotFound, ValidationFailed
 from core.services.hazards import today
 from core.services.permissions import require
@@ -99,6 +100,29 @@ def enterprises():
     return render_template("stats/enterprises.html", rows=rows[:ENTERPRISE_LIMIT], more=len(rows) > ENTERPRISE_LIMIT,
                            period=period, periods=_periods(period), node=node, node_id=node_id,
                            levels=stats.level_labels(), columns=COLUMNS)
+
+
+@bp.get("/league")
+@login_required
+def league_table():
+    """The child jurisdictions ranked on one indicator, with the change against the previous period."""
+    period = _period()
+    table = league.league(db.session, current_user, period, _node_id(), request.args.get("by"))
+    return render_template("stats/league.html", table=table, period=period, periods=_periods(period),
+                           indicators=league.INDICATORS, node_id=_node_id())
+
+
+@bp.get("/league.xlsx")
+@login_required
+def league_export():
+    period = _period()
+    table = league.league(db.session, current_user, period, _node_id(), request.args.get("by"))
+    headers, rows = league.rows_for_export(table)
+    area = table.node.name if table.node else "全部辖区"
+    name = f"隐患治理排名_{area}_{table.indicator.label}_{period.key}.xlsx"
+    return Response(stream_xlsx(headers, rows, "排名"),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": _attachment(name)})
 
 
 @bp.get("/export.xlsx")
