@@ -1,5 +1,5 @@
 """Upload checks under hostile input: time and peak memory of one check per file, each in a fresh process so the
-peak RSS growth belongs to that file alone. Documented in docs/security-files.md::
+peak RSS growth belongs to that file alone. Documented in docs/security.md §5::
 
     .venv/bin/python bench/uploads.py
 

@@ -370,7 +370,8 @@ READS = {
     "scope": "scope_of enterprise_clause jurisdiction_clause ensure_enterprise_visible ensure_jurisdiction_visible",
     "self_reports": "get_report list_reports submission_status",
     "signatures": "signable signature_rows",
-    "stats": "node_stats enterprise_stats enterprise_figures",
+    "stats": "node_stats enterprise_stats enterprise_figures trend",
+    "league": "league",
     "users": "list_users get_user list_tokens",
     "workqueue": "queues_for",
 }

@@ -57,7 +57,7 @@ def test_regulator_statistics_and_drill_down(stats_server, browser, size):
         page.screenshot(path=str(SHOTS / f"stats-city-{size}.png"), full_page=True)
         page.click("text=翔安区")
         page.wait_for_url("**node=*")
-        assert "新店街道" in page.locator("table").inner_text()
+        assert "新店街道" in page.locator("table.stats-table").inner_text()
         assert "厦门市" in page.locator(".stats-crumbs").inner_text()
         assert_no_horizontal_overflow(page)
         page.screenshot(path=str(SHOTS / f"stats-district-{size}.png"), full_page=True)

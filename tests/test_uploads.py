@@ -47,7 +47,7 @@ def hazard_count(session) -> int:
 
 def test_the_bomb_is_refused_from_its_header_in_milliseconds_without_memory(app, bomb):
     """A 30,000 × 30,000 PNG (900 MP, ~110 KB) is refused before decoding: under 1 s and a few MB traced
-    (decoded it would be 900 MB). Figures: docs/security-files.md."""
+    (decoded it would be 900 MB). Figures: docs/security.md §5."""
     assert Image.open(io.BytesIO(png_bytes())).size == (8, 8)  # plugins loaded: time the check, not imports
     with app.test_request_context():
         tracemalloc.start()

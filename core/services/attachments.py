@@ -7,7 +7,7 @@
   decoded (``ATTACHMENT_MAX_PIXELS``): a 30,000 × 30,000 PNG of 109 KB would need 2.7 GB once decoded.
   Then Pillow verifies the file, decodes it and it is re-encoded without metadata (EXIF, XMP, comments,
   text chunks, ICC), after turning it upright per its EXIF orientation. EXIF GPS, when present, is kept as
-  data (``Attachment.meta["gps"]``), not in the file. See docs/security-files.md for the figures.
+  data (``Attachment.meta["gps"]``), not in the file. See docs/security.md §5 for the figures.
 """
 
 from __future__ import annotations
