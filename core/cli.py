@@ -241,9 +241,41 @@ def check_agencies_command() -> None:
     click.echo("全部执法机关的复议机关与管辖法院配置有效")
 
 
+@click.group("reports", help="报表：执法情况月度汇总、隐患排查治理统计（供 cron 定时生成）")
+def reports_group() -> None:
+    """Reports written to files, for cron."""
+
+
+@reports_group.command("enforcement")
+@click.option("--month", help="月份，如 2026-11（默认上一个月）")
+@click.option("--node", "node_id", type=int, help="辖区编号（默认全部）")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True, help="输出 .xlsx 文件")
+@with_appcontext
+def enforcement_report_command(month: str | None, node_id: int | None, out: str) -> None:
+    """Write the month's enforcement summary (checks by agency and inspector, documents by type) as Excel."""
+    from core.extensions import db
+    from core.services import enforcement_report, stats
+    from core.services.actors import SYSTEM
+    from core.services.errors import ServiceError
+    from core.services.hazards import today
+
+    try:
+        chosen = stats.parse_period(month) if month else stats.Month.of(today()).previous()
+        if not isinstance(chosen, stats.Month):
+            raise click.BadParameter("月份应为“2026-11”的形式", param_hint="--month")
+        summary = enforcement_report.enforcement_summary(db.session, SYSTEM, chosen, node_id)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    area = summary.node.name if summary.node else "全部辖区"
+    with open(out, "wb") as fh:
+        fh.write(enforcement_report.workbook(summary, f"{area}执法情况汇总"))
+    click.echo(f"已生成 {out}：{area} {chosen.label}，检查 {summary.total.checks} 次，文书 "
+               f"{sum(n for _, n in summary.documents)} 份")
+
+
 def register_commands(app: Flask) -> None:
     for command in (plugins_command, version_command, seed_demo_command, create_user_command, import_enterprises_command,
-                    reminders_command, bench_data_command, documents_group):
+                    reminders_command, bench_data_command, documents_group, reports_group):
         app.cli.add_command(command)
     from core.catalog.cli import catalog_group
 

@@ -150,4 +150,4 @@ def fill_work_queues(session, world: World) -> dict[str, Any]:
                         {"version": waiting.version, "comment": "已整改"})
     register("同安区的隐患", enterprise="E4", by=world.user(session, "ta_reg"))
     session.flush()
-    return {"listed": listed, "late": late, "waiting": waiting, "order": order}
+    return {"listed": listed, "late": late, "waiting": waiting, "order": order, "insp2": insp2}

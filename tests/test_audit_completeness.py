@@ -348,7 +348,7 @@ READS = {
     "audit": "record_refusal",
     "catalog": "list_rule_sets get_rule_set list_checklists get_checklist",
     "dashboard": "enterprise_summary",
-    "documents": "unreceived_stmt notice_listing get_legal_review list_legal_reviews get_document list_documents document_page "
+    "documents": "documents_stmt unreceived_stmt notice_listing get_legal_review list_legal_reviews get_document list_documents document_page "
                  "count_for_enterprise batch_documents order_form_data review_form_data typed_form_data",
     "enterprises": "enterprise_query list_enterprises get_enterprise visible_enterprise_ids",
     "field": "events colleague_options is_inspector_of_run open_runs drawn_tasks dossier",
@@ -372,6 +372,7 @@ READS = {
     "signatures": "signable signature_rows",
     "stats": "node_stats enterprise_stats enterprise_figures trend",
     "league": "league",
+    "enforcement_report": "enforcement_summary",
     "users": "list_users get_user list_tokens",
     "workqueue": "queues_for",
 }

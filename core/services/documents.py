@@ -744,6 +744,12 @@ def document_page(session: Session, actor: Actor, filters: dict[str, Any], after
     return keyset_page(session, stmt, Document.id, after=after, size=size)
 
 
+def documents_stmt(actor: Actor, **filters: Any):
+    """The scoped, filtered SELECT behind the document list (filters as :func:`list_documents`), for reports that
+    count documents the way the list shows them."""
+    return _documents_stmt(actor, **filters)
+
+
 def unreceived_stmt(actor: Actor):
     """The documents in the actor's scope awaiting the enterprise's receipt: the 文书待签收 queue, the same
     rows as the list filtered ``unreceived``."""

@@ -60,6 +60,9 @@ EXPECTED = {
     # Enterprise users have no jurisdiction to rank (node_stats: 404), grid workers no stats.view (403).
     "stats.league_table": [Case(allowed=GOV_STATS, not_found=ENTERPRISE_USERS)],
     "stats.league_export": [Case(allowed=GOV_STATS, not_found=ENTERPRISE_USERS)],
+    # The enforcement summary is the government's: enterprise users 403 (PermissionDenied), grid workers 403.
+    "stats.enforcement": [Case(allowed=GOV_STATS)],
+    "stats.enforcement_export": [Case(allowed=GOV_STATS)],
     "stats.reports": [Case(allowed=ENTERPRISE_USERS)],
     "stats.report_new": [Case(allowed=ENTERPRISE_USERS, body=new_report_form)],
     "stats.report_detail": [

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from core.extensions import db
 from core.models import Enterprise, HazardSelfReport
 from core.pdf import PDF_MIMETYPE, render_pdf
-from core.services import league, self_reports, stats
+from core.services import enforcement_report, league, self_reports, stats
 from core.services.xlsx import stream_xlsx
 from core.services.errors import NotFound, ValidationFailed
 from core.services.hazards import today
@@ -28,6 +28,7 @@ bp = Blueprint("stats", __name__, url_prefix="/stats")
 nav.add("stats.index", "隐患统计", "stats.view", 40, group="hazards")
 nav.add("stats.reports", "自查自报", "hazard.self_report", 41, audience="enterprise", group="hazards")
 nav.add("stats.submissions", "报送情况", "stats.view", 42, audience="government", group="hazards")
+nav.add("stats.enforcement", "执法情况汇总", "stats.view", 17, audience="government", group="inspections")
 
 #: The legal basis quoted on the 统计分析表 (verified text of 16号令 第十四条, first paragraph).
 LEGAL_BASIS = ("《安全生产事故隐患排查治理暂行规定》（国家安全监管总局令第16号）第十四条："
@@ -123,6 +124,44 @@ def league_export():
     return Response(stream_xlsx(headers, rows, "排名"),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": _attachment(name)})
+
+
+def _month() -> stats.Month:
+    """The ``month`` argument (2026-11), default the last completed month; a bad one: the default with a message."""
+    default = stats.Month.of(today()).previous()
+    raw = request.args.get("month")
+    if not raw:
+        return default
+    try:
+        month = stats.parse_period(raw)
+    except ValidationFailed:
+        month = None
+    if not isinstance(month, stats.Month):
+        flash("月份应为“2026-11”的形式", "error")
+        return default
+    return month
+
+
+@bp.get("/enforcement")
+@login_required
+def enforcement():
+    """The month's enforcement summary: checks by agency and inspector, documents by type."""
+    month = _month()
+    summary = enforcement_report.enforcement_summary(db.session, current_user, month, _node_id())
+    return render_template("stats/enforcement.html", summary=summary, month=month, node_id=_node_id(),
+                           months=stats.Month.last(today(), 13)[::-1])
+
+
+@bp.get("/enforcement.xlsx")
+@login_required
+def enforcement_export():
+    month = _month()
+    summary = enforcement_report.enforcement_summary(db.session, current_user, month, _node_id())
+    area = summary.node.name if summary.node else (current_user.jurisdiction.name if current_user.jurisdiction
+                                                   else "全部辖区")
+    body = enforcement_report.workbook(summary, f"{area}执法情况汇总")
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": _attachment(f"执法情况汇总_{area}_{month.key}.xlsx")})
 
 
 @bp.get("/export.xlsx")
