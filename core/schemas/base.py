@@ -89,6 +89,16 @@ def parse_date(value: Any) -> dt.date | None:
     return day if DATE_MIN <= day <= DATE_MAX else None
 
 
+class UtcDateTime(fields.DateTime):
+    """An aware ISO 8601 timestamp, always with its UTC offset. SQLite hands back naive datetimes, which are UTC
+    here (see ``utcnow``); a naive value in an answer broke the documented ``date-time`` format (issue 14)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class List(fields.List):
     default_error_messages = {**_COMMON, "invalid": "应为列表"}
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, validates_schema
 
 from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES, HAZARD_STATE_LABELS
 from core.schemas.base import (
@@ -19,6 +18,7 @@ from core.schemas.base import (
     List,
     Nested,
     Str,
+    UtcDateTime,
     hazard_level_choice,
     in_range,
     length,
@@ -127,15 +127,6 @@ class HazardFilterIn(BaseSchema):
     found_to = Date(allow_none=True)
     after = Int(allow_none=True, validate=in_range(min=1))
     size = Int(allow_none=True, validate=in_range(1, 200))
-
-
-class UtcDateTime(fields.DateTime):
-    """An aware ISO 8601 timestamp; SQLite hands back naive datetimes, which are UTC here (see ``utcnow``)."""
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class AttachmentOut(BaseSchema):

@@ -17,6 +17,7 @@ from core.schemas.base import (
     List,
     Nested,
     Str,
+    UtcDateTime,
     in_range,
     length,
     one_of,
@@ -105,7 +106,7 @@ class SignatureOut(BaseSchema):
     name = Str()
     title = Str(allow_none=True)
     cert_number = Str(allow_none=True)
-    signed_at = fields.DateTime()
+    signed_at = UtcDateTime()
     sha256 = Str()
     lat = Float(allow_none=True)
     lng = Float(allow_none=True)
@@ -119,7 +120,7 @@ class SignatureListOut(BaseSchema):
 
 class EventOut(BaseSchema):
     id = Id()
-    at = fields.DateTime()
+    at = UtcDateTime()
     actor_id = Id(allow_none=True)
     actor_name = Str()
     action = Str()
@@ -155,10 +156,10 @@ class RunOut(BaseSchema):
     object_ref = Str(allow_none=True)
     task_id = Id(allow_none=True)
     started_by_name = Str()
-    started_at = fields.DateTime()
+    started_at = UtcDateTime()
     status = Str()
     status_label = Str()
-    completed_at = fields.DateTime(allow_none=True)
+    completed_at = UtcDateTime(allow_none=True)
     summary = Dict(allow_none=True)
     version = Int()
     checklists = List(Nested(ChecklistRefOut))

@@ -23,6 +23,7 @@ from core.schemas.base import (
     List,
     Nested,
     Str,
+    UtcDateTime,
     in_range,
     length,
     one_of,
@@ -170,7 +171,7 @@ class InspectionPlanOut(BaseSchema):
     note = Str(allow_none=True)
     status = Str()
     status_label = Str()
-    approved_at = fields.DateTime(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
     version = Int()
 
 
@@ -203,10 +204,10 @@ class DrawOut(BaseSchema):
     seed = Str()
     algorithm = Str()
     drawn_by_name = Str()
-    drawn_at = fields.DateTime()
+    drawn_at = UtcDateTime()
     status = Str()
     status_label = Str()
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     public_url = Str(allow_none=True)
     items_total = Int()
     items_done = Int()
