@@ -33,7 +33,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, positive_data_acceptance]
+#: What the suite requires of every answer.
+CONTRACT_CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
+#: The long run also counts valid bodies refused as malformed: a 422 for a rule the schema cannot state (a USCC
+#: check digit, an end date before the start, an id of no object) is right, so this figure is a lead, not a bug.
+CHECKS = [*CONTRACT_CHECKS, positive_data_acceptance]
 KINDS = {
     "not_a_server_error": "server_errors",
     "response_schema_conformance": "schema_violations",
@@ -59,6 +63,11 @@ class Figures:
     @property
     def schema_violations(self) -> int:
         return self.by_kind["schema_violations"]
+
+    def report(self, limit: int = 20) -> str:
+        lines = [f"{kind} {label} -> {status}\n  {message}\n  {curl}"
+                 for kind, label, status, message, curl in self.examples[:limit]]
+        return "\n".join([self.summary(), *lines])
 
     def summary(self) -> str:
         parts = [f"requests={self.requests}"] + [f"{k}={self.by_kind[k]}" for k in KINDS.values()]
@@ -114,7 +123,7 @@ def _check_name(failure: Any) -> str:
 
 
 def run(app, tokens: dict[str, str], per_operation: int, seed: int = 0,
-        operations: Iterable[str] | None = None) -> Figures:
+        operations: Iterable[str] | None = None, checks: list | None = None) -> Figures:
     """``per_operation`` examples of each mode (valid and invalid data) for each operation and token."""
     schema = load_schema(app)
     figures = Figures()
@@ -131,12 +140,12 @@ def run(app, tokens: dict[str, str], per_operation: int, seed: int = 0,
             except Exception:  # an operation without anything to negate (no parameters): positive only
                 continue
             for user, token in tokens.items():
-                _run_one(figures, seen, strategy, token, per_operation, seed)
+                _run_one(figures, seen, strategy, token, per_operation, seed, checks or CHECKS)
     figures.seconds = time.monotonic() - started
     return figures
 
 
-def _run_one(figures: Figures, seen: Counter, strategy, token: str, n: int, seed: int) -> None:
+def _run_one(figures: Figures, seen: Counter, strategy, token: str, n: int, seed: int, checks: list) -> None:
     headers = {"Authorization": f"Bearer {token}"}
 
     @hypothesis.settings(max_examples=n, deadline=None, database=None, derandomize=False,
@@ -153,7 +162,7 @@ def _run_one(figures: Figures, seen: Counter, strategy, token: str, n: int, seed
             _record_exception(figures, seen, case, exc)
             return
         try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
+            case.validate_response(response, checks=checks, headers=headers)
         except FailureGroup as exc:
             _record(figures, seen, case, response, exc)
 
