@@ -55,6 +55,8 @@ class Figures:
     #: (kind, operation label, status, short message, curl) of the first few failures of each operation and kind
     examples: list[tuple[str, str, int, str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    #: (operation, "location.field") of the fields named by the 422s refusing schema-valid data
+    rejected_fields: Counter = field(default_factory=Counter)
 
     @property
     def server_errors(self) -> int:
@@ -84,6 +86,9 @@ def _record(figures: Figures, seen: Counter, case, response, exc: FailureGroup) 
         name = getattr(failure, "check_name", None) or type(failure).__name__
         kind = KINDS.get(_check_name(failure), name)
         figures.by_kind[kind] += 1
+        if kind == "rejected_valid_bodies":
+            for where in _error_fields(response):
+                figures.rejected_fields[(label, where)] += 1
         key = (kind, label)
         seen[key] += 1
         if seen[key] <= 2:
@@ -94,6 +99,17 @@ def _record(figures: Figures, seen: Counter, case, response, exc: FailureGroup) 
             except Exception:  # a body that cannot be shown as a command line: the message is enough
                 curl = ""
             figures.examples.append((kind, label, response.status_code, f"{title}: {message}", curl))
+
+
+def _error_fields(response) -> list[str]:
+    try:
+        errors = response.json().get("errors") or {}
+    except Exception:  # not JSON: nothing to name
+        return []
+    if not isinstance(errors, dict):
+        return []
+    return [f"{location}.{name}" for location, named in errors.items() if isinstance(named, dict)
+            for name in named] or ["(message only)"]
 
 
 def _record_exception(figures: Figures, seen: Counter, case, exc: Exception) -> None:

@@ -295,3 +295,18 @@ def test_nullable_columns_are_documented_nullable(document):
     assert not ent["name"].get("nullable")
     me = document["components"]["schemas"]["UserOut"]["properties"]
     assert me["enterprise_id"].get("nullable") and not me["username"].get("nullable")
+
+
+def test_dates_parsed_outside_schemas_are_range_checked_too():
+    """Issue 14: dates out of 1900–2200 are refused wherever they are parsed — here a plugin document type's
+    date fill-in (checked by the documents service, not a schema)."""
+    from core.plugin_types import DocumentField
+    from core.services.documents import check_fields
+    from core.services.errors import ValidationFailed
+
+    specs = (DocumentField(name="reply_by", label="书面回复日期", kind="date"),)
+    assert check_fields(specs, {"reply_by": "2031-05-01"}) == {"reply_by": "2031-05-01"}
+    for day in ("0001-01-01", "9999-12-31"):
+        with pytest.raises(ValidationFailed) as exc:
+            check_fields(specs, {"reply_by": day})
+        assert exc.value.errors == {"fields": {"reply_by": ["“书面回复日期”应在 1900-01-01 到 2200-12-31 之间"]}}

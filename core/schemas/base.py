@@ -64,6 +64,8 @@ class Bool(fields.Boolean):
 #: date arithmetic (``+ timedelta``) from overflowing into a 500 (issue 14: campaign dates like 0001-01-01).
 DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2200, 12, 31)
+#: The years 1900–2200 as a JSON Schema pattern (search semantics, so anchored).
+DATE_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-"
 
 
 class Date(fields.Date):
@@ -71,6 +73,12 @@ class Date(fields.Date):
 
     default_error_messages = {**_COMMON, "invalid": "应为日期（格式 YYYY-MM-DD）", "format": "无法格式化为日期",
                               "out_of_range": f"日期应在 {DATE_MIN.isoformat()} 到 {DATE_MAX.isoformat()} 之间"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The range in the OpenAPI document too (JSON Schema has no minimum for dates; a pattern on the year
+        # states it, so generated clients and fuzzers know what is accepted).
+        self.metadata = {"pattern": DATE_PATTERN, **self.metadata}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         day = super()._deserialize(value, attr, data, **kwargs)
