@@ -14,7 +14,15 @@ _COMMON = {"required": "必填项", "null": "不能为空", "validator_failed": 
 
 
 class Str(fields.String):
+    """Text; blank text counts as absent (:class:`BaseSchema`), so a required one is documented as holding a
+    non-space character (``pattern: \\S``) — an empty ``name`` was a "valid" body the server refused."""
+
     default_error_messages = {**_COMMON, "invalid": "应为文本", "invalid_utf8": "不是有效的 UTF-8 文本"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.required and "pattern" not in self.metadata:
+            self.metadata = {"pattern": r"\S", **self.metadata}
 
 
 #: The range of a signed 64-bit database integer: a larger number reached SQLite as ``OverflowError`` (a 500).

@@ -62,7 +62,8 @@ class EnterpriseIn(BaseSchema):
     """Create (all required fields) or update (``partial=True``; ``version`` required by the service)."""
 
     name = Str(required=True, validate=length(200, min=2))
-    uscc = UsccField(required=True, validate=validate_uscc)
+    uscc = UsccField(required=True, validate=validate_uscc, metadata={
+        "pattern": r"^[0-9A-HJ-NPQRTUWXY]{18}$", "description": "统一社会信用代码（18 位，末位为校验码，GB 32100-2015）"})
     address = Str(allow_none=True, validate=length(300))
     longitude = Float(allow_none=True, validate=in_range(-180, 180))
     latitude = Float(allow_none=True, validate=in_range(-90, 90))

@@ -15,7 +15,7 @@ class JurisdictionIn(BaseSchema):
     parent_id = Id(allow_none=True)
     level = Str(required=True, validate=one_of(LEVELS, LEVELS.values()))
     name = Str(required=True, validate=length(100))
-    code = Str(allow_none=True, validate=length(12))
+    code = Str(allow_none=True, validate=length(12), metadata={"pattern": r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$"})
     version = Int(load_only=True)
 
     @validates("code")

@@ -6,6 +6,8 @@ checked by :mod:`core.services.plans`, which needs the database and the plugin r
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, timedelta
 from typing import Any
 
@@ -70,12 +72,13 @@ class PlanVersionIn(BaseSchema):
     version = Int(required=True, metadata={"description": "版本（过期为 409）"})
 
 
+#: ``YYYY-MM`` in the years dates may have (see :data:`core.schemas.base.DATE_PATTERN`).
+MONTH_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])$"
+
+
 def _valid_month(value: str) -> None:
-    try:
-        year, month = (int(p) for p in value.split("-"))
-        date(year, month, 1)
-    except ValueError:
-        raise ValidationError("应为年月（格式 YYYY-MM）") from None
+    if not re.match(MONTH_PATTERN, value):
+        raise ValidationError("应为年月（格式 YYYY-MM），年份在 1900 到 2200 之间")
 
 
 def _printable(value: str) -> None:
@@ -88,7 +91,7 @@ class DrawIn(_Blankless):
 
     title = Str(allow_none=True, validate=length(200))
     plan_id = Id(allow_none=True)
-    month = Str(allow_none=True, validate=_valid_month, metadata={"description": "检查月份 YYYY-MM（或给出 period_start 与 period_end）"})
+    month = Str(allow_none=True, validate=_valid_month, metadata={"pattern": MONTH_PATTERN, "description": "检查月份 YYYY-MM（或给出 period_start 与 period_end）"})
     period_start = Date(allow_none=True)
     period_end = Date(allow_none=True)
     count = Int(required=True, validate=in_range(min=1, max=500))
