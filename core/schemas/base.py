@@ -214,6 +214,17 @@ def _hazard_levels() -> list[str]:
     return list(level_labels())
 
 
+def _document_types() -> list[str]:
+    from core.services.documents import document_types
+
+    return list(document_types())
+
+
+def document_type_choice() -> Choices:
+    """A document type (文书种类) of the configuration or of a plugin."""
+    return dynamic_choices("document_types", _document_types)
+
+
 def sector_choice() -> Choices:
     """A sector code of an enabled plugin (危化品 hazchem, 消防 fire …)."""
     return dynamic_choices("sectors", _sectors)

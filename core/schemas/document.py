@@ -7,7 +7,20 @@ from typing import Any
 
 from marshmallow import pre_load
 
-from core.schemas.base import BaseSchema, Bool, Date, Dict, Id, Int, List, Nested, Str, in_range, length
+from core.schemas.base import (
+    BaseSchema,
+    Bool,
+    Date,
+    Dict,
+    Id,
+    Int,
+    List,
+    Nested,
+    Str,
+    document_type_choice,
+    in_range,
+    length,
+)
 from core.schemas.hazard import UtcDateTime
 
 
@@ -23,7 +36,7 @@ class DocumentFilterIn(_Blankless):
     class Meta:
         unknown = "exclude"
 
-    doc_type = Str(allow_none=True, validate=length(30))
+    doc_type = Str(allow_none=True, validate=document_type_choice())
     enterprise_id = Id(allow_none=True)
     date_from = Date(allow_none=True, metadata={"description": "文书日期起（含）"})
     date_to = Date(allow_none=True, metadata={"description": "文书日期止（含）"})
@@ -85,7 +98,7 @@ class NoticeIn(_Blankless):
 class TypedDocumentIn(_Blankless):
     """A document of a plugin's type: its fill-ins in ``fields`` (checked against the type's field list)."""
 
-    doc_type = Str(required=True, validate=length(30))
+    doc_type = Str(required=True, validate=document_type_choice())
     enterprise_id = Id(required=True)
     # Not named ``fields`` in Python: that is the Schema's own attribute.
     field_values = Dict(keys=Str(), values=Str(allow_none=True), load_default=dict, data_key="fields",
