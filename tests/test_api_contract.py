@@ -2,7 +2,7 @@
 
 * every enum-like field is validated by the one :class:`core.schemas.base.Choices` validator, whose error lists
   the accepted values as the API spells them, and the document's ``enum`` is the same list;
-* ids: a path id above 2^63-1, 0 or negative is a 404 (never a 500); body ids are range-checked; integer fields
+* ids: a path id above 2^31-1 (the id columns' range on PostgreSQL), 0 or negative is a 404 (never a 500); body ids are range-checked; integer fields
   refuse fractions and booleans;
 * answers: datetimes carry their UTC offset; 405 names the allowed methods; dates outside 1900–2200 are a 422;
 * a risk point cannot be PATCHed into another enterprise (422, not a silent 200);
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
 
-from core.schemas.base import INT64_MAX, Choices, choices_message
+from core.schemas.base import INT_MAX, Choices, choices_message
 from tests.api_helpers import error, ok
 
 API = "/api/v1"
@@ -169,9 +169,10 @@ def test_risk_category_error_names_the_codes_it_accepts(api):
 
 # --- ids --------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw", [str(2**63), str(2**64 + 5), "99999999999999999999999", "0", "-1"])
+@pytest.mark.parametrize("raw", [str(2**31), str(2**63), str(2**64 + 5), "99999999999999999999999", "0", "-1"])
 def test_path_ids_outside_the_id_range_are_404(api, login, raw):
-    """Issue 14: ids above 2^63 reached SQLite as OverflowError (500); 0 and negatives are no ids either."""
+    """Issue 14: ids above 2^63 reached SQLite as OverflowError (500), and above 2^31-1 PostgreSQL refuses them
+    (integer out of range); 0 and negatives are no ids either."""
     c = api("xa_reg")
     for path in (f"/hazards/{raw}", f"/enterprises/{raw}", f"/risk-points/{raw}", f"/plans/{raw}",
                  f"/hazards/1/attachments/{raw}", f"/inspections/{raw}/record"):
@@ -183,18 +184,18 @@ def test_path_ids_outside_the_id_range_are_404(api, login, raw):
 
 def test_largest_id_is_an_ordinary_missing_object(api):
     c = api("xa_reg")
-    error(c.get(f"{API}/hazards/{INT64_MAX}"), 404)
+    error(c.get(f"{API}/hazards/{INT_MAX}"), 404)
 
 
 def test_path_ids_are_documented_with_their_range(document):
     item = document["paths"]["/api/v1/hazards/{hazard_id}"]
     params = item.get("parameters", []) + item["get"].get("parameters", [])
     (hazard_id,) = [p for p in params if p["name"] == "hazard_id"]
-    assert hazard_id["schema"] == {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+    assert hazard_id["schema"] == {"type": "integer", "minimum": 1, "maximum": INT_MAX}
 
 
 @pytest.mark.parametrize("version, message", [(1.5, "应为整数"), (True, "应为整数"), ("abc", "应为整数"),
-                                              (2**63, "之间")])
+                                              (2**31, "之间"), (2**63, "之间")])
 def test_integer_fields_refuse_fractions_booleans_and_overflow(api, world, version, message):
     """Issue 14: ``version: 1.5`` was accepted (as 1)."""
     c = api("xa_reg")
@@ -210,12 +211,12 @@ def test_integral_float_is_an_integer(api, world):
     assert ok(c.patch(f"{API}/enterprises/{ent}", json={"version": 1.0, "address": "新地址"}))["version"] == 2
 
 
-@pytest.mark.parametrize("value", [0, -3, 2**63, INT64_MAX + 1])
+@pytest.mark.parametrize("value", [0, -3, 2**63, INT_MAX + 1])
 def test_body_ids_are_range_checked(api, world, value):
     c = api("xa_reg")
     body = error(c.post(f"{API}/hazards", json={"enterprise_id": value, "description": "配电箱门未关闭",
                                                "category": "thing"}), 422)
-    assert body["errors"]["json"]["enterprise_id"] == [f"应为 1 到 {INT64_MAX} 之间的编号"]
+    assert body["errors"]["json"]["enterprise_id"] == [f"应为 1 到 {INT_MAX} 之间的编号"]
 
 
 # --- answers ----------------------------------------------------------------------------------------------------

@@ -25,21 +25,22 @@ class Str(fields.String):
             self.metadata = {"pattern": r"\S", **self.metadata}
 
 
-#: The range of a signed 64-bit database integer: a larger number reached SQLite as ``OverflowError`` (a 500).
-INT64_MAX = 2**63 - 1
+#: The largest value of an integer column on both databases: the models' ``Integer`` is 32-bit on PostgreSQL
+#: (``integer out of range``) and SQLite raised ``OverflowError`` above 2^63 — either a 500 (issue 14).
+INT_MAX = 2**31 - 1
 
 
 class Int(fields.Integer):
-    """An integer of a 64-bit column. JSON ``true``/``false`` and fractions are refused (marshmallow would read
+    """An integer of a database column (at most :data:`INT_MAX` either way). JSON ``true``/``false`` and fractions are refused (marshmallow would read
     ``1.5`` as 1 and ``true`` as 1: a float was accepted as ``version``, issue 14); ``3.0`` and ``"3"`` (query
     strings, forms) are integers."""
 
     default_error_messages = {**_COMMON, "invalid": "应为整数", "too_large": "数值过大"}
-    range_error = f"应在 {-INT64_MAX} 到 {INT64_MAX} 之间"
+    range_error = f"应在 {-INT_MAX} 到 {INT_MAX} 之间"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.validators.append(validate.Range(min=-INT64_MAX, max=INT64_MAX, error=self.range_error))
+        self.validators.append(validate.Range(min=-INT_MAX, max=INT_MAX, error=self.range_error))
 
     def _validated(self, value: Any) -> Any:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
@@ -48,13 +49,13 @@ class Int(fields.Integer):
 
 
 class Id(Int):
-    """The id of a stored object: 1 to 2^63-1 (the same range as the ``<int:…>`` URL converter)."""
+    """The id of a stored object: 1 to 2^31-1 (the same range as the ``<int:…>`` URL converter)."""
 
-    range_error = f"应为 1 到 {INT64_MAX} 之间的编号"
+    range_error = f"应为 1 到 {INT_MAX} 之间的编号"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         fields.Integer.__init__(self, *args, **kwargs)
-        self.validators.append(validate.Range(min=1, max=INT64_MAX, error=self.range_error))
+        self.validators.append(validate.Range(min=1, max=INT_MAX, error=self.range_error))
 
 
 class Float(fields.Float):

@@ -5,7 +5,7 @@ Errors are JSON: ``{"code", "status", "message", "errors"}``; validation errors 
 ``errors.json.<field>`` lists of Chinese messages (the shape webargs uses for request-body errors).
 
 Enum-like fields list their accepted values as ``enum``; an unknown value is a 422 whose message is
-「取值应为以下之一：a、b、c」 with those same values. Ids are integers 1 to 2^63-1: any other id in a path is a 404.
+「取值应为以下之一：a、b、c」 with those same values. Ids are integers 1 to 2^31-1: any other id in a path is a 404.
 Dates are ``YYYY-MM-DD`` between 1900-01-01 and 2200-12-31; timestamps are ISO 8601 with their UTC offset.
 List endpoints: 未知的查询参数会被忽略 (unknown query parameters are ignored, so a client may send filters a later
 version adds); a known parameter with a bad value is a 422 naming it.
