@@ -7,11 +7,10 @@ checked by :mod:`core.services.plans`, which needs the database and the plugin r
 from __future__ import annotations
 
 import re
-
 from datetime import date, timedelta
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, pre_load, validates_schema
+from marshmallow import ValidationError, post_load, pre_load, validates_schema
 
 from core.models.org import SupervisionLevel
 from core.models.plan import CAMPAIGN_KINDS, CAMPAIGN_STATUS_LABELS, DRAW_STATUS_LABELS, ENTERPRISE_CLASSES

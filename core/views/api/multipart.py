@@ -14,7 +14,6 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from core.schemas.base import List
-
 from core.services.errors import ServiceError, ValidationFailed
 
 _PHOTOS = "photos"
