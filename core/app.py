@@ -40,6 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    from core.views.converters import IdConverter
+
+    # Before any route is added: every <int:…> of the app is an id (see core.views.converters).
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["id"] = IdConverter
     if app.config.get("SECRET_KEY_MISSING"):
         @app.before_request
         def _refuse_without_secret_key():

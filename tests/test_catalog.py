@@ -181,7 +181,7 @@ def test_error_names_the_file_the_item_and_the_field():
     assert sorted(problems) == sorted([
         "tests/plugins/fake_data/rules/fake-2019-duty.yaml 条目 第五条 字段 text: 必填项",
         f"{CL_FILE} 条目 2.1 字段 basis[1].law: 长度应在 1 到 300 个字符之间",
-        f"{CL_FILE} 条目 1.2 字段 answer: 应为以下之一：yes_no、yes_no_na、number、text、photo",
+        f"{CL_FILE} 条目 1.2 字段 answer: 取值应为以下之一：yes_no、yes_no_na、number、text、photo",
     ])
     broken = _lists()
     broken[0]["sections"][1]["title"] = ""

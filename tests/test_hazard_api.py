@@ -229,7 +229,7 @@ def test_conflict_cases(api, world):
 
 @pytest.mark.parametrize(("payload", "field", "message"), [
     # PRD item 14.4: the message lists the codes the API accepts, not only their labels
-    ({"category": "unknown"}, "category", "应为以下之一：human（"),
+    ({"category": "unknown"}, "category", "取值应为以下之一：human、thing、management、environment"),
     ({"source": "rumour"}, "source", "应为以下之一"),
     ({"colour": "red"}, "colour", "未知字段"),
     ({"description": "短"}, "description", "长度应在"),

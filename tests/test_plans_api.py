@@ -66,7 +66,7 @@ def test_campaign_api(api, session, world):
     c = api("xa_reg")
     body = error(c.post("/api/v1/campaigns", json={"name": "汛期", "kind": "rainy", "starts_on": "2026-06-01",
                                                    "ends_on": "2026-05-01", "checklist_codes": ["nope"]}), 422)
-    assert body["errors"]["json"]["kind"][0].startswith("应为以下之一")
+    assert body["errors"]["json"]["kind"][0].startswith("取值应为以下之一")
     body = error(c.post("/api/v1/campaigns", json={"name": "汛期", "kind": "flood", "starts_on": "2026-06-01",
                                                    "ends_on": "2026-05-01", "checklist_codes": ["nope"]}), 422)
     assert body["errors"]["json"] == {"ends_on": ["结束日期不能早于开始日期"], "checklist_codes": ["检查表 nope 不存在"]}

@@ -239,7 +239,7 @@ def test_fields_example_round_trips_and_empty_data_is_valid():
 
 def test_fields_messages_are_chinese():
     assert _errors({"major_hazard_sources": [{"name": "罐区", "level": "五级"}, {"level": "二级"}]}) == {
-        "major_hazard_sources": {0: {"level": ["应为以下之一：一级、二级、三级、四级"]}, 1: {"name": ["必填项"]}}}
+        "major_hazard_sources": {0: {"level": ["取值应为以下之一：一级、二级、三级、四级"]}, 1: {"name": ["必填项"]}}}
     assert _errors({"safety_licence_no": "（闽）WH安许证字〔2024〕0012号"}) == {
         "safety_licence_valid_until": ["请填写安全生产许可证的有效期截止日期"]}
     assert _errors({"operating_licence_valid_until": "2028-06-09"}) == {

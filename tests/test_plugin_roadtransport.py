@@ -248,7 +248,7 @@ def test_field_messages_in_chinese():
     assert m["licence_valid_until"] == ["应为日期（格式 YYYY-MM-DD）"]
     assert m["colour"] == ["未知字段"]
     v = m["vehicles"][0]
-    assert v["vehicle_type"][0].startswith("应为以下之一：大型客车、")
+    assert v["vehicle_type"][0].startswith("取值应为以下之一：大型客车、")
     assert v["dangerous_goods"] == ["应为是/否"]
     assert v["inspection_valid_until"] == ["应为日期（格式 YYYY-MM-DD）"]
     with pytest.raises(ValidationError) as exc:

@@ -244,13 +244,13 @@ def test_fields_messages_in_chinese():
         "equipment": {0: {"next_inspection_date": ["在用设备应填写下次检验日期"]}}}
     assert _errors({"equipment": [_equipment(next_inspection_date="2026/06/30")]}) == {
         "equipment": {0: {"next_inspection_date": ["应为日期（格式 YYYY-MM-DD）"]}}}
-    assert _errors({"equipment": [_equipment(status="报废中")]}) == {"equipment": {0: {"status": ["应为以下之一：在用、停用"]}}}
+    assert _errors({"equipment": [_equipment(status="报废中")]}) == {"equipment": {0: {"status": ["取值应为以下之一：在用、停用"]}}}
     assert _errors({"equipment": [_equipment(registration_code="31103502 1120")]}) == {
         "equipment": {0: {"registration_code": ["注册代码应为 1 到 40 位数字、字母或连字符"]}}}
     assert _errors({"equipment": [_equipment(), _equipment(name="2号客梯")]}) == {
         "equipment": {1: {"registration_code": ["注册代码 31103502112019060001 重复"]}}}
     cert = {"role": "司机", "name": "林海峰", "certificate_no": "X1", "valid_until": "2026-09-30"}
-    assert _errors({"certificates": [cert]}) == {"certificates": {0: {"role": ["应为以下之一：安全管理人员、作业人员"]}}}
+    assert _errors({"certificates": [cert]}) == {"certificates": {0: {"role": ["取值应为以下之一：安全管理人员、作业人员"]}}}
     assert _errors({"certificates": [{"role": "作业人员", "name": "林海峰", "certificate_no": "X1"}]}) == {
         "certificates": {0: {"valid_until": ["必填项"]}}}
     assert _errors({"plate": "闽D"}) == {"plate": ["未知字段"]}

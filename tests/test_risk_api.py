@@ -56,7 +56,7 @@ def test_invalid_inputs_and_fields_are_422_per_field(api):
                                      "plan_x": 1.5}), 422)
     assert set(body["errors"]["json"]) == {"name", "category", "plan_x"}
     body = error(mgr.post(API, json={"name": "储罐", "category": "equipment", "method": "FMEA", "inputs": {}}), 422)
-    assert body["errors"]["json"] == {"method": ["评价方法应为以下之一：LEC、LS"]}
+    assert body["errors"]["json"] == {"method": ["取值应为以下之一：LEC、LS"]}
 
 
 def test_update_reassesses_and_stale_version_is_409(api):

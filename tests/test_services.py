@@ -365,7 +365,7 @@ def test_jurisdiction_code_format(code, ok):
 def test_jurisdiction_level_must_be_known():
     with pytest.raises(ValidationError) as exc:
         JurisdictionIn().load({"level": "town", "name": "x"})
-    assert exc.value.messages["level"][0].startswith("应为以下之一：province（省）、city（市）、county（县/区）")
+    assert exc.value.messages["level"][0].startswith("取值应为以下之一：province、city、county")
 
 
 def test_only_admins_manage_jurisdictions(session, world):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.models.assessment import AssessmentStatus, ItemResult
-from core.schemas.base import BaseSchema, Bool, Float, Int, List, Nested, Str, in_range, length, one_of
+from core.schemas.base import BaseSchema, Bool, Float, Id, Int, List, Nested, Str, in_range, length, one_of
 
 
 class AssessmentIn(BaseSchema):
@@ -18,11 +18,11 @@ class AssessmentIn(BaseSchema):
 class AssessmentFilterIn(BaseSchema):
     year = Int(allow_none=True)
     status = Str(allow_none=True, validate=one_of([s.value for s in AssessmentStatus]))
-    enterprise_id = Int(allow_none=True)
+    enterprise_id = Id(allow_none=True)
 
 
 class AssessmentItemResultIn(BaseSchema):
-    item_id = Int(required=True)
+    item_id = Id(required=True)
     result = Str(required=True, validate=one_of([r.value for r in ItemResult], [r.label for r in ItemResult]))
     score = Float(allow_none=True)
     deduction = Float(allow_none=True)
@@ -49,11 +49,11 @@ class AssessmentReviewIn(BaseSchema):
 
 
 class AssessmentHazardsIn(BaseSchema):
-    item_ids = List(Int(), required=True)
+    item_ids = List(Id(), required=True)
 
 
 class AssessmentItemOut(BaseSchema):
-    id = Int()
+    id = Id()
     element_code = Str()
     element_name = Str()
     code = Str()
@@ -70,7 +70,7 @@ class AssessmentItemOut(BaseSchema):
     reason = Str(allow_none=True)
     na_reason = Str(allow_none=True)
     comment = Str(allow_none=True)
-    hazard_id = Int(allow_none=True)
+    hazard_id = Id(allow_none=True)
 
 
 class AssessmentElementOut(BaseSchema):
@@ -86,8 +86,8 @@ class AssessmentElementOut(BaseSchema):
 
 
 class AssessmentOut(BaseSchema):
-    id = Int()
-    enterprise_id = Int()
+    id = Id()
+    enterprise_id = Id()
     enterprise_name = Str()
     year = Int()
     criteria_code = Str()

@@ -8,19 +8,23 @@ from marshmallow import ValidationError, validates_schema
 from stdnum.cn import uscc as stdnum_uscc
 
 from core.models import SupervisionLevel
+from core.models.org import Enterprise
 from core.schemas.base import (
     BaseSchema,
     Bool,
     Date,
     Dict,
     Float,
+    Id,
     Int,
     List,
     Nested,
     Str,
     in_range,
     length,
+    nullable_as,
     one_of,
+    sector_choice,
     validate_uscc,
 )
 
@@ -49,7 +53,7 @@ class UsccField(Str):
 class SectorIn(BaseSchema):
     """One sector tag with its data; ``data`` is validated further by the sector plugin's schema."""
 
-    sector = Str(required=True, validate=length(40))
+    sector = Str(required=True, validate=sector_choice())
     activities = List(Str(validate=length(40)), load_default=list)
     data = Dict(load_default=dict)
 
@@ -58,12 +62,13 @@ class EnterpriseIn(BaseSchema):
     """Create (all required fields) or update (``partial=True``; ``version`` required by the service)."""
 
     name = Str(required=True, validate=length(200, min=2))
-    uscc = UsccField(required=True, validate=validate_uscc)
+    uscc = UsccField(required=True, validate=validate_uscc, metadata={
+        "pattern": r"^[0-9A-HJ-NPQRTUWXY]{18}$", "description": "统一社会信用代码（18 位，末位为校验码，GB 32100-2015）"})
     address = Str(allow_none=True, validate=length(300))
     longitude = Float(allow_none=True, validate=in_range(-180, 180))
     latitude = Float(allow_none=True, validate=in_range(-90, 90))
-    jurisdiction_id = Int(required=True)
-    grid_id = Int(allow_none=True)
+    jurisdiction_id = Id(required=True)
+    grid_id = Id(allow_none=True)
     industry_code = Str(allow_none=True, validate=length(10))
     industry_name = Str(allow_none=True, validate=length(100))
     legal_representative = Str(allow_none=True, validate=length(50))
@@ -77,7 +82,7 @@ class EnterpriseIn(BaseSchema):
     is_above_scale = Bool(load_default=False)
     is_key_industry = Bool(load_default=False)
     is_small_micro = Bool(load_default=False)
-    supervising_agency_id = Int(allow_none=True)
+    supervising_agency_id = Id(allow_none=True)
     supervision_level = Str(allow_none=True, validate=one_of(SUPERVISION_LEVELS, SUPERVISION_LEVELS.values()))
     standardization_status = Str(
         allow_none=True, validate=one_of(STANDARDIZATION_STATUS, STANDARDIZATION_STATUS.values())
@@ -99,7 +104,7 @@ class EnterpriseIn(BaseSchema):
 
 
 class NamedRefOut(BaseSchema):
-    id = Int()
+    id = Id()
     name = Str()
 
 
@@ -110,8 +115,9 @@ class SectorOut(BaseSchema):
     data = Dict()
 
 
+@nullable_as(Enterprise)
 class EnterpriseOut(BaseSchema):
-    id = Int()
+    id = Id()
     name = Str()
     uscc = Str()
     address = Str()
@@ -153,8 +159,8 @@ class EnterpriseFilterIn(BaseSchema):
         unknown = "exclude"
 
     q = Str(allow_none=True, validate=length(100))
-    jurisdiction_id = Int(allow_none=True)
-    sector = Str(allow_none=True, validate=length(40))
+    jurisdiction_id = Id(allow_none=True)
+    sector = Str(allow_none=True, validate=sector_choice())
     is_high_risk = Bool(allow_none=True)
     is_above_scale = Bool(allow_none=True)
     is_key_industry = Bool(allow_none=True)

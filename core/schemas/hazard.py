@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, validates_schema
 
 from core.models.hazard import HAZARD_CATEGORIES, HAZARD_SOURCES, HAZARD_STATE_LABELS
 from core.schemas.base import (
@@ -14,13 +13,17 @@ from core.schemas.base import (
     Date,
     Dict,
     Float,
+    Id,
     Int,
     List,
     Nested,
     Str,
+    UtcDateTime,
+    hazard_level_choice,
     in_range,
     length,
     one_of,
+    sector_choice,
 )
 from core.services.deadlines import DEADLINE_KINDS
 
@@ -31,17 +34,17 @@ SUPERVISION_LEVELS = {"enterprise": "企业", "county": "县（区）", "city": 
 class HazardIn(BaseSchema):
     """Registration (登记). ``level`` is the level suggested by the person; the sector plugins decide."""
 
-    enterprise_id = Int(required=True)
+    enterprise_id = Id(required=True)
     description = Str(required=True, validate=length(2000, min=4))
     location = Str(allow_none=True, validate=length(200))
     category = Str(required=True, validate=one_of(HAZARD_CATEGORIES, HAZARD_CATEGORIES.values()))
-    level = Str(load_default="general", validate=length(20))
+    level = Str(load_default="general", validate=hazard_level_choice())
     source = Str(allow_none=True, validate=one_of(HAZARD_SOURCES, HAZARD_SOURCES.values()))
-    sector = Str(allow_none=True, validate=length(40))
+    sector = Str(allow_none=True, validate=sector_choice())
     checklist_item = Str(allow_none=True, validate=length(200))
     rule_item = Str(allow_none=True, validate=length(200))
-    risk_point_id = Int(allow_none=True)
-    control_measure_id = Int(allow_none=True)
+    risk_point_id = Id(allow_none=True)
+    control_measure_id = Id(allow_none=True)
     object_type = Str(allow_none=True, validate=length(40))
     object_ref = Str(allow_none=True, validate=length(100))
     found_on = Date(allow_none=True)
@@ -111,40 +114,32 @@ class HazardFilterIn(BaseSchema):
         unknown = "exclude"
 
     q = Str(allow_none=True, validate=length(100))
-    jurisdiction_id = Int(allow_none=True)
-    enterprise_id = Int(allow_none=True)
-    sector = Str(allow_none=True, validate=length(40))
-    level = Str(allow_none=True, validate=length(20))
+    jurisdiction_id = Id(allow_none=True)
+    enterprise_id = Id(allow_none=True)
+    sector = Str(allow_none=True, validate=sector_choice())
+    level = Str(allow_none=True, validate=hazard_level_choice())
     state = Str(allow_none=True, validate=one_of(STATES, STATES.values()))
     source = Str(allow_none=True, validate=one_of(HAZARD_SOURCES, HAZARD_SOURCES.values()))
     overdue = Bool(allow_none=True)
     supervised = Bool(allow_none=True)
     figure = Str(allow_none=True, validate=length(40),
                  metadata={"description": "统计项（隐患统计表中的一个数），与 period 一起使用，如 found、overdue_at_end"})
-    period = Str(allow_none=True, validate=length(10), metadata={"description": "统计期，如 2026Q3 或 2026"})
+    period = Str(allow_none=True, validate=length(10),
+                 metadata={"description": "统计期，如 2026Q3、2026 或 2026-11（月份）"})
     direct = Bool(allow_none=True, metadata={"description": "只列直属于 jurisdiction_id 辖区（不属任何下级辖区）的"})
     supervision_overdue = Bool(allow_none=True, metadata={"description": "督办逾期：挂牌督办期限已过、督办未解除"})
-    risk_point_id = Int(allow_none=True)
+    risk_point_id = Id(allow_none=True)
     found_from = Date(allow_none=True)
     found_to = Date(allow_none=True)
     after = Int(allow_none=True, validate=in_range(min=1))
     size = Int(allow_none=True, validate=in_range(1, 200))
 
 
-class UtcDateTime(fields.DateTime):
-    """An aware ISO 8601 timestamp; SQLite hands back naive datetimes, which are UTC here (see ``utcnow``)."""
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
-
-
 class AttachmentOut(BaseSchema):
     """Metadata of an evidence file; ``url`` downloads it (same token, same scope as the hazard)."""
 
-    id = Int()
-    transition_id = Int(allow_none=True, metadata={"description": "所属处置步骤（时间线条目）"})
+    id = Id()
+    transition_id = Id(allow_none=True, metadata={"description": "所属处置步骤（时间线条目）"})
     filename = Str()
     content_type = Str(metadata={"description": "按文件内容判定的类型"})
     size = Int(metadata={"description": "字节数"})
@@ -156,12 +151,12 @@ class AttachmentOut(BaseSchema):
 class TransitionOut(BaseSchema):
     """One step of the timeline: who did what, when, from which state to which, why, with which data and evidence."""
 
-    id = Int()
+    id = Id()
     action = Str(metadata={"description": "动作代码（register 或 actions 接口的 code）"})
     action_label = Str()
     from_state = Str(allow_none=True)
     to_state = Str()
-    actor_id = Int(allow_none=True)
+    actor_id = Id(allow_none=True)
     actor_name = Str()
     at = UtcDateTime()
     comment = Str(allow_none=True)
@@ -189,12 +184,12 @@ class PlanOut(BaseSchema):
 class SupervisionOut(BaseSchema):
     """挂牌督办 at a level; ``lifted_at`` is set when the hazard is struck off (销号)."""
 
-    id = Int()
+    id = Id()
     level = Str(metadata={"description": "督办层级：" + "、".join(f"{k} {v}" for k, v in SUPERVISION_LEVELS.items())})
     level_label = Str()
-    agency_id = Int(allow_none=True)
+    agency_id = Id(allow_none=True)
     agency_name = Str(allow_none=True)
-    listed_by_id = Int(allow_none=True)
+    listed_by_id = Id(allow_none=True)
     listed_at = UtcDateTime()
     due_date = Date()
     leader_name = Str()
@@ -206,13 +201,13 @@ class SupervisionOut(BaseSchema):
 class ExtensionOut(BaseSchema):
     """延期申请 and its decision."""
 
-    id = Int()
-    requested_by_id = Int(allow_none=True)
+    id = Id()
+    requested_by_id = Id(allow_none=True)
     old_deadline = Date(allow_none=True)
     new_deadline = Date()
     reason = Str()
     status = Str(metadata={"description": "pending 待审批 / approved 批准 / rejected 驳回"})
-    decided_by_id = Int(allow_none=True)
+    decided_by_id = Id(allow_none=True)
     decided_at = UtcDateTime(allow_none=True)
     decision_comment = Str(allow_none=True)
 
@@ -225,8 +220,8 @@ class ActionRefOut(BaseSchema):
 class HazardOut(BaseSchema):
     """A hidden danger as a ledger row (list items); the detail adds the timeline and the rest."""
 
-    id = Int()
-    enterprise_id = Int()
+    id = Id()
+    enterprise_id = Id()
     enterprise_name = Str()
     description = Str()
     location = Str(allow_none=True)
@@ -240,7 +235,7 @@ class HazardOut(BaseSchema):
     checklist_item = Str(allow_none=True)
     source = Str()
     source_label = Str()
-    risk_point_id = Int(allow_none=True)
+    risk_point_id = Id(allow_none=True)
     found_by_name = Str()
     found_at = UtcDateTime()
     state = Str()
@@ -260,7 +255,7 @@ class HazardDetailOut(HazardOut):
 
     object_type = Str(allow_none=True)
     object_ref = Str(allow_none=True)
-    control_measure_id = Int(allow_none=True)
+    control_measure_id = Id(allow_none=True)
     measures = Str(allow_none=True)
     reported_at = UtcDateTime(allow_none=True)
     rectified_at = UtcDateTime(allow_none=True)

@@ -7,14 +7,28 @@ from typing import Any
 from marshmallow import fields, pre_load
 
 from core.models.inspection import GPS_MISSING, RUN_KINDS, RUN_STATUS_LABELS, SIGNATURE_ROLES
-from core.schemas.base import BaseSchema, Bool, Dict, Float, Int, List, Nested, Str, in_range, length, one_of
+from core.schemas.base import (
+    BaseSchema,
+    Bool,
+    Dict,
+    Float,
+    Id,
+    Int,
+    List,
+    Nested,
+    Str,
+    UtcDateTime,
+    in_range,
+    length,
+    one_of,
+)
 
 
 class RunFilterIn(BaseSchema):
     class Meta:
         unknown = "exclude"
 
-    enterprise_id = Int(allow_none=True)
+    enterprise_id = Id(allow_none=True)
     status = Str(allow_none=True, validate=one_of([s.value for s in RUN_STATUS_LABELS], RUN_STATUS_LABELS.values()))
     kind = Str(allow_none=True, validate=one_of(RUN_KINDS, RUN_KINDS.values()))
     after = Int(allow_none=True, validate=in_range(min=1))
@@ -41,23 +55,23 @@ class RunStartIn(PositionIn):
     An enforcement run (执法检查) also needs ``co_inspector_id`` (a certified colleague of the same agency) and the
     start position (``lat``/``lng`` or ``gps_missing``)."""
 
-    enterprise_id = Int(allow_none=True, metadata={"description": "企业用户可省略（本企业）"})
+    enterprise_id = Id(allow_none=True, metadata={"description": "企业用户可省略（本企业）"})
     kind = Str(load_default="self_check", validate=one_of(RUN_KINDS, RUN_KINDS.values()))
     checklists = List(Str(validate=length(80)), required=True, metadata={"description": "检查表代码"})
-    task_id = Int(allow_none=True, metadata={"description": "风险清单中的排查任务"})
+    task_id = Id(allow_none=True, metadata={"description": "风险清单中的排查任务"})
     object_type = Str(allow_none=True, validate=length(80))
     object_ref = Str(allow_none=True, validate=length(100))
-    co_inspector_id = Int(allow_none=True, metadata={"description": "第二名执法人员（执法检查）"})
+    co_inspector_id = Id(allow_none=True, metadata={"description": "第二名执法人员（执法检查）"})
     place = Str(allow_none=True, validate=length(200), metadata={"description": "检查场所（默认企业地址）"})
     onsite_name = Str(allow_none=True, validate=length(50), metadata={"description": "被检查单位现场负责人"})
     onsite_title = Str(allow_none=True, validate=length(50), metadata={"description": "现场负责人职务"})
-    draw_item_id = Int(allow_none=True, metadata={"description": "本次检查所完成的双随机抽查名单条目"})
+    draw_item_id = Id(allow_none=True, metadata={"description": "本次检查所完成的双随机抽查名单条目"})
 
 
 class AnswerIn(PositionIn):
     """One answer: yes/no/na for 是否题, a number, a text; photo items are answered by their photos."""
 
-    item_id = Int(required=True)
+    item_id = Id(required=True)
     value = fields.Raw(allow_none=True, load_default=None)
     comment = Str(allow_none=True, validate=length(2000))
     version = Int(allow_none=True, metadata={"description": "该条答案的版本（已有答案时必填，过期为 409）"})
@@ -85,14 +99,14 @@ class SignatureIn(PositionIn):
 
 
 class SignatureOut(BaseSchema):
-    id = Int()
+    id = Id()
     role = Str()
     role_label = Str()
-    user_id = Int(allow_none=True)
+    user_id = Id(allow_none=True)
     name = Str()
     title = Str(allow_none=True)
     cert_number = Str(allow_none=True)
-    signed_at = fields.DateTime()
+    signed_at = UtcDateTime()
     sha256 = Str()
     lat = Float(allow_none=True)
     lng = Float(allow_none=True)
@@ -105,9 +119,9 @@ class SignatureListOut(BaseSchema):
 
 
 class EventOut(BaseSchema):
-    id = Int()
-    at = fields.DateTime()
-    actor_id = Int(allow_none=True)
+    id = Id()
+    at = UtcDateTime()
+    actor_id = Id(allow_none=True)
     actor_name = Str()
     action = Str()
     action_label = Str()
@@ -121,7 +135,7 @@ class EventOut(BaseSchema):
 
 
 class RecordOut(BaseSchema):
-    run_id = Int()
+    run_id = Id()
     items = List(Nested(EventOut))
 
 
@@ -133,24 +147,24 @@ class ChecklistRefOut(BaseSchema):
 
 
 class RunOut(BaseSchema):
-    id = Int()
-    enterprise_id = Int()
+    id = Id()
+    enterprise_id = Id()
     enterprise_name = Str()
     kind = Str()
     kind_label = Str()
     object_type = Str(allow_none=True)
     object_ref = Str(allow_none=True)
-    task_id = Int(allow_none=True)
+    task_id = Id(allow_none=True)
     started_by_name = Str()
-    started_at = fields.DateTime()
+    started_at = UtcDateTime()
     status = Str()
     status_label = Str()
-    completed_at = fields.DateTime(allow_none=True)
+    completed_at = UtcDateTime(allow_none=True)
     summary = Dict(allow_none=True)
     version = Int()
     checklists = List(Nested(ChecklistRefOut))
-    started_by_id = Int(allow_none=True)
-    co_inspector_id = Int(allow_none=True)
+    started_by_id = Id(allow_none=True)
+    co_inspector_id = Id(allow_none=True)
     place = Str(allow_none=True)
     onsite_name = Str(allow_none=True)
     onsite_title = Str(allow_none=True)
@@ -166,18 +180,18 @@ class RunPageOut(BaseSchema):
 
 
 class AnswerOut(BaseSchema):
-    item_id = Int()
+    item_id = Id()
     value = Str(allow_none=True)
     passed = Bool(allow_none=True)
     comment = Str(allow_none=True)
     version = Int(allow_none=True)
-    hazard_id = Int(allow_none=True)
+    hazard_id = Id(allow_none=True)
     photos = List(Dict())
     missing_on_failure = List(Str())
 
 
 class ItemOut(BaseSchema):
-    item_id = Int()
+    item_id = Id()
     checklist = Str()
     code = Str()
     section = Str()
@@ -203,7 +217,7 @@ class SavedAnswerOut(AnswerOut):
 
 
 class IssuedRecordOut(BaseSchema):
-    document_id = Int()
+    document_id = Id()
     number = Str()
     pdf_sha256 = Str()
     verify_code = Str()

@@ -6,16 +6,16 @@ from marshmallow import ValidationError, validates
 
 from core.models import JurisdictionLevel
 from core.models.org import JURISDICTION_LEVEL_LABELS
-from core.schemas.base import BaseSchema, Int, Str, length, one_of
+from core.schemas.base import BaseSchema, Id, Int, Str, length, one_of
 
 LEVELS = {lvl.value: JURISDICTION_LEVEL_LABELS[lvl] for lvl in JurisdictionLevel}
 
 
 class JurisdictionIn(BaseSchema):
-    parent_id = Int(allow_none=True)
+    parent_id = Id(allow_none=True)
     level = Str(required=True, validate=one_of(LEVELS, LEVELS.values()))
     name = Str(required=True, validate=length(100))
-    code = Str(allow_none=True, validate=length(12))
+    code = Str(allow_none=True, validate=length(12), metadata={"pattern": r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$"})
     version = Int(load_only=True)
 
     @validates("code")
@@ -27,8 +27,8 @@ class JurisdictionIn(BaseSchema):
 
 
 class JurisdictionOut(BaseSchema):
-    id = Int()
-    parent_id = Int(allow_none=True)
+    id = Id()
+    parent_id = Id(allow_none=True)
     level = Str()
     level_label = Str()
     name = Str()
@@ -40,8 +40,8 @@ class JurisdictionOut(BaseSchema):
 class AgencyIn(BaseSchema):
     name = Str(required=True, validate=length(100))
     short_name = Str(required=True, validate=length(20))
-    jurisdiction_id = Int(required=True)
-    parent_id = Int(allow_none=True)
+    jurisdiction_id = Id(required=True)
+    parent_id = Id(allow_none=True)
     people_government = Str(allow_none=True, validate=length(100))
     court = Str(allow_none=True, validate=length(100))
     version = Int(load_only=True)

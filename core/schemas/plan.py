@@ -6,14 +6,30 @@ checked by :mod:`core.services.plans`, which needs the database and the plugin r
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, pre_load, validates_schema
+from marshmallow import ValidationError, post_load, pre_load, validates_schema
 
 from core.models.org import SupervisionLevel
 from core.models.plan import CAMPAIGN_KINDS, CAMPAIGN_STATUS_LABELS, DRAW_STATUS_LABELS, ENTERPRISE_CLASSES
-from core.schemas.base import BaseSchema, Bool, Date, Dict, Int, List, Nested, Str, in_range, length, one_of
+from core.schemas.base import (
+    BaseSchema,
+    Bool,
+    Date,
+    Dict,
+    Id,
+    Int,
+    List,
+    Nested,
+    Str,
+    UtcDateTime,
+    in_range,
+    length,
+    one_of,
+    sector_choice,
+)
 
 LEVELS = {lvl.value: lvl.label for lvl in SupervisionLevel}
 
@@ -28,7 +44,7 @@ class TargetsIn(BaseSchema):
     """Target numbers of checks (家次) for the year: total, per sector code, per enterprise class, per level."""
 
     total = Int(allow_none=True, validate=in_range(min=0, max=1_000_000))
-    sectors = Dict(keys=Str(validate=length(40)), values=Int(validate=in_range(min=0, max=1_000_000)),
+    sectors = Dict(keys=Str(validate=sector_choice()), values=Int(validate=in_range(min=0, max=1_000_000)),
                    load_default=dict)
     classes = Dict(keys=Str(validate=one_of(ENTERPRISE_CLASSES, ENTERPRISE_CLASSES.values())),
                    values=Int(validate=in_range(min=0, max=1_000_000)), load_default=dict)
@@ -55,12 +71,13 @@ class PlanVersionIn(BaseSchema):
     version = Int(required=True, metadata={"description": "版本（过期为 409）"})
 
 
+#: ``YYYY-MM`` in the years dates may have (see :data:`core.schemas.base.DATE_PATTERN`).
+MONTH_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])$"
+
+
 def _valid_month(value: str) -> None:
-    try:
-        year, month = (int(p) for p in value.split("-"))
-        date(year, month, 1)
-    except ValueError:
-        raise ValidationError("应为年月（格式 YYYY-MM）") from None
+    if not re.match(MONTH_PATTERN, value):
+        raise ValidationError("应为年月（格式 YYYY-MM），年份在 1900 到 2200 之间")
 
 
 def _printable(value: str) -> None:
@@ -72,14 +89,14 @@ class DrawIn(_Blankless):
     """抽取: the period (a month ``YYYY-MM``, or period_start/period_end), how many, optional filters and seed."""
 
     title = Str(allow_none=True, validate=length(200))
-    plan_id = Int(allow_none=True)
-    month = Str(allow_none=True, validate=_valid_month, metadata={"description": "检查月份 YYYY-MM（或给出 period_start 与 period_end）"})
+    plan_id = Id(allow_none=True)
+    month = Str(allow_none=True, validate=_valid_month, metadata={"pattern": MONTH_PATTERN, "description": "检查月份 YYYY-MM（或给出 period_start 与 period_end）"})
     period_start = Date(allow_none=True)
     period_end = Date(allow_none=True)
     count = Int(required=True, validate=in_range(min=1, max=500))
     seed = Str(allow_none=True, validate=[length(64), _printable],
                metadata={"description": "随机种子（文本）；不填则由系统随机生成"})
-    sectors = List(Str(validate=length(40)), load_default=list)
+    sectors = List(Str(validate=sector_choice()), load_default=list)
     classes = List(Str(validate=one_of(ENTERPRISE_CLASSES, ENTERPRISE_CLASSES.values())), load_default=list)
     levels = List(Str(validate=one_of(LEVELS, LEVELS.values())), load_default=list)
 
@@ -104,7 +121,7 @@ class DrawFilterIn(_Blankless):
         unknown = "exclude"
 
     status = Str(allow_none=True, validate=one_of([s.value for s in DRAW_STATUS_LABELS], DRAW_STATUS_LABELS.values()))
-    plan_id = Int(allow_none=True)
+    plan_id = Id(allow_none=True)
     after = Int(allow_none=True, validate=in_range(min=1))
     size = Int(allow_none=True, validate=in_range(min=1, max=200))
 
@@ -112,8 +129,8 @@ class DrawFilterIn(_Blankless):
 class CampaignIn(_Blankless):
     name = Str(required=True, validate=length(200, 1))
     kind = Str(required=True, validate=one_of(CAMPAIGN_KINDS, CAMPAIGN_KINDS.values()))
-    sectors = List(Str(validate=length(40)), load_default=list)
-    jurisdiction_ids = List(Int(), load_default=list)
+    sectors = List(Str(validate=sector_choice()), load_default=list)
+    jurisdiction_ids = List(Id(), load_default=list)
     starts_on = Date(required=True)
     ends_on = Date(required=True)
     checklist_codes = List(Str(validate=length(80)), load_default=list)
@@ -126,8 +143,8 @@ class CampaignIn(_Blankless):
 class CampaignPatchIn(_Blankless):
     name = Str(validate=length(200, 1))
     kind = Str(validate=one_of(CAMPAIGN_KINDS, CAMPAIGN_KINDS.values()))
-    sectors = List(Str(validate=length(40)))
-    jurisdiction_ids = List(Int())
+    sectors = List(Str(validate=sector_choice()))
+    jurisdiction_ids = List(Id())
     starts_on = Date()
     ends_on = Date()
     checklist_codes = List(Str(validate=length(80)))
@@ -147,8 +164,8 @@ class ProgressRowOut(BaseSchema):
 
 
 class InspectionPlanOut(BaseSchema):
-    id = Int()
-    agency_id = Int()
+    id = Id()
+    agency_id = Id()
     agency_name = Str()
     year = Int()
     title = Str()
@@ -156,7 +173,7 @@ class InspectionPlanOut(BaseSchema):
     note = Str(allow_none=True)
     status = Str()
     status_label = Str()
-    approved_at = fields.DateTime(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
     version = Int()
 
 
@@ -165,22 +182,22 @@ class InspectionPlanDetailOut(InspectionPlanOut):
 
 
 class DrawItemOut(BaseSchema):
-    id = Int()
+    id = Id()
     position = Int()
-    enterprise_id = Int()
+    enterprise_id = Id()
     enterprise_name = Str()
     inspectors = List(Dict())
     status = Str()
     status_label = Str()
-    inspection_run_id = Int(allow_none=True)
+    inspection_run_id = Id(allow_none=True)
     result = Str(allow_none=True)
 
 
 class DrawOut(BaseSchema):
-    id = Int()
-    agency_id = Int()
+    id = Id()
+    agency_id = Id()
     agency_name = Str()
-    plan_id = Int(allow_none=True)
+    plan_id = Id(allow_none=True)
     title = Str()
     period_start = Date()
     period_end = Date()
@@ -189,10 +206,10 @@ class DrawOut(BaseSchema):
     seed = Str()
     algorithm = Str()
     drawn_by_name = Str()
-    drawn_at = fields.DateTime()
+    drawn_at = UtcDateTime()
     status = Str()
     status_label = Str()
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     public_url = Str(allow_none=True)
     items_total = Int()
     items_done = Int()
@@ -216,14 +233,14 @@ class DrawPageOut(BaseSchema):
 
 
 class CampaignOut(BaseSchema):
-    id = Int()
-    agency_id = Int()
+    id = Id()
+    agency_id = Id()
     agency_name = Str()
     name = Str()
     kind = Str()
     kind_label = Str()
     sectors = List(Str())
-    jurisdiction_ids = List(Int())
+    jurisdiction_ids = List(Id())
     starts_on = Date()
     ends_on = Date()
     checklist_codes = List(Str())

@@ -15,13 +15,16 @@ from core.schemas.base import (
     Date,
     Dict,
     Float,
+    Id,
     Int,
     List,
     Nested,
     Str,
+    hazard_level_choice,
     in_range,
     length,
     one_of,
+    risk_method_choice,
 )
 from core.schemas.hazard import UtcDateTime
 
@@ -42,13 +45,13 @@ class RiskPointIn(BaseSchema):
     """A risk point (风险点/风险分析单元) with its assessment. ``inputs`` maps the method's factor codes to values
     from its tables (e.g. ``{"L": 3, "E": 6, "C": 7}``); the server computes score and grade."""
 
-    enterprise_id = Int(allow_none=True, metadata={"description": "企业用户可省略（默认本企业）"})
+    enterprise_id = Id(allow_none=True, metadata={"description": "企业用户可省略（默认本企业）"})
     name = Str(required=True, validate=length(100, min=2))
     category = Str(required=True, validate=one_of(RISK_CATEGORIES, RISK_CATEGORIES.values()))
     location = Str(allow_none=True, validate=length(200))
     hazard_identification = Str(allow_none=True, validate=length(4000))
     possible_accidents = Str(allow_none=True, validate=length(200))
-    method = Str(required=True, validate=length(20))
+    method = Str(required=True, validate=risk_method_choice())
     inputs = Dict(required=True, metadata={"description": "评价输入：因素代码 → 取值（见配置的取值表）"})
     responsible_company = Str(allow_none=True, validate=length(50))
     responsible_workshop = Str(allow_none=True, validate=length(50))
@@ -109,10 +112,10 @@ class MeasureUpdateIn(MeasureIn):
 class TaskIn(BaseSchema):
     """An inspection task (隐患排查任务): who checks which measure, what, how often, first due when."""
 
-    measure_id = Int(required=True)
+    measure_id = Id(required=True)
     content = Str(required=True, validate=length(2000, min=2))
     assignee_name = Str(allow_none=True, validate=length(50))
-    assignee_user_id = Int(allow_none=True)
+    assignee_user_id = Id(allow_none=True)
     period = Str(required=True, validate=one_of(PERIODS, PERIODS.values()))
     next_due = Date(allow_none=True, metadata={"description": "首次（下次）应排查日期，默认今天"})
     checklist_code = Str(allow_none=True, validate=length(80),
@@ -123,7 +126,7 @@ class TaskUpdateIn(BaseSchema):
     version = Int(required=True)
     content = Str(validate=length(2000, min=2))
     assignee_name = Str(allow_none=True, validate=length(50))
-    assignee_user_id = Int(allow_none=True)
+    assignee_user_id = Id(allow_none=True)
     period = Str(validate=one_of(PERIODS, PERIODS.values()))
     next_due = Date()
     is_active = Bool()
@@ -140,7 +143,7 @@ class CheckIn(BaseSchema):
     note = Str(allow_none=True, validate=length(2000))
     description = Str(allow_none=True, validate=length(2000, min=4), metadata={"description": "隐患描述（不合格时必填）"})
     category = Str(allow_none=True, validate=one_of(HAZARD_CATEGORIES, HAZARD_CATEGORIES.values()))
-    level = Str(allow_none=True, validate=length(20))
+    level = Str(allow_none=True, validate=hazard_level_choice())
     location = Str(allow_none=True, validate=length(200))
 
     @validates_schema
@@ -154,8 +157,8 @@ class RiskFilterIn(BaseSchema):
         unknown = "exclude"
 
     q = Str(allow_none=True, validate=length(100))
-    enterprise_id = Int(allow_none=True)
-    jurisdiction_id = Int(allow_none=True)
+    enterprise_id = Id(allow_none=True)
+    jurisdiction_id = Id(allow_none=True)
     category = Str(allow_none=True, validate=one_of(RISK_CATEGORIES, RISK_CATEGORIES.values()))
     grade = Str(allow_none=True, validate=one_of(GRADES, GRADES.values()))
     active = Bool(allow_none=True, metadata={"description": "默认只列在用的风险点；false 列已停用的"})
@@ -167,7 +170,7 @@ class SupervisionFilterIn(BaseSchema):
     class Meta:
         unknown = "exclude"
 
-    jurisdiction_id = Int(allow_none=True)
+    jurisdiction_id = Id(allow_none=True)
     grade = Str(allow_none=True, validate=one_of(("major", "large"), ("重大风险", "较大风险")))
     after = Int(allow_none=True, validate=in_range(min=1))
     size = Int(allow_none=True, validate=in_range(1, 200))
@@ -178,26 +181,26 @@ class DueFilterIn(BaseSchema):
         unknown = "exclude"
 
     on = Date(allow_none=True, metadata={"description": "列出应于该日或之前排查的任务，默认今天"})
-    enterprise_id = Int(allow_none=True)
+    enterprise_id = Id(allow_none=True)
 
 
 class CountsFilterIn(BaseSchema):
     class Meta:
         unknown = "exclude"
 
-    enterprise_id = Int(allow_none=True)
-    jurisdiction_id = Int(allow_none=True)
+    enterprise_id = Id(allow_none=True)
+    jurisdiction_id = Id(allow_none=True)
 
 
 # --- output ------------------------------------------------------------------------------------------------------
 
 class TaskOut(BaseSchema):
-    id = Int()
-    measure_id = Int()
-    risk_point_id = Int()
-    enterprise_id = Int()
+    id = Id()
+    measure_id = Id()
+    risk_point_id = Id()
+    enterprise_id = Id()
     content = Str()
-    assignee_user_id = Int(allow_none=True)
+    assignee_user_id = Id(allow_none=True)
     assignee_name = Str(allow_none=True)
     period = Str(metadata={"description": "周期：" + "、".join(f"{k} {v}" for k, v in PERIODS.items())})
     period_label = Str()
@@ -210,7 +213,7 @@ class TaskOut(BaseSchema):
 
 
 class MeasureOut(BaseSchema):
-    id = Int()
+    id = Id()
     kind = Str()
     kind_label = Str()
     description = Str()
@@ -220,8 +223,8 @@ class MeasureOut(BaseSchema):
 
 
 class RiskPointOut(BaseSchema):
-    id = Int()
-    enterprise_id = Int()
+    id = Id()
+    enterprise_id = Id()
     enterprise_name = Str()
     name = Str()
     category = Str()
@@ -250,12 +253,12 @@ class RiskPointOut(BaseSchema):
 
 
 class LinkedHazardOut(BaseSchema):
-    id = Int()
+    id = Id()
     description = Str()
     level = Str()
     state = Str()
     state_label = Str()
-    control_measure_id = Int(allow_none=True)
+    control_measure_id = Id(allow_none=True)
     found_at = UtcDateTime()
 
 
@@ -285,14 +288,14 @@ class DueListOut(BaseSchema):
 
 
 class CheckOut(BaseSchema):
-    id = Int()
-    task_id = Int()
+    id = Id()
+    task_id = Id()
     due_date = Date()
     done_on = Date()
-    done_by_id = Int(allow_none=True)
+    done_by_id = Id(allow_none=True)
     passed = Bool()
     note = Str(allow_none=True)
-    hazard_id = Int(allow_none=True, metadata={"description": "不合格时登记的隐患"})
+    hazard_id = Id(allow_none=True, metadata={"description": "不合格时登记的隐患"})
     task = Nested(TaskOut)
 
 

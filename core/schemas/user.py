@@ -7,8 +7,8 @@ from typing import Any
 from marshmallow import ValidationError, validates, validates_schema
 
 from core.models import Role
-from core.models.user import ENTERPRISE_ROLES, ROLE_LABELS
-from core.schemas.base import BaseSchema, Bool, Date, Int, List, Str, length, one_of
+from core.models.user import ENTERPRISE_ROLES, ROLE_LABELS, User
+from core.schemas.base import BaseSchema, Bool, Date, Id, Int, List, Str, length, nullable_as, one_of
 
 ROLE_CHOICES = {r.value: ROLE_LABELS[r] for r in Role}
 
@@ -36,9 +36,9 @@ class UserIn(BaseSchema):
     password = Str(load_only=True, validate=validate_password)
     phone = Str(allow_none=True, validate=length(30))
     roles = List(Str(validate=one_of(ROLE_CHOICES, ROLE_CHOICES.values())), required=True)
-    enterprise_id = Int(allow_none=True)
-    jurisdiction_id = Int(allow_none=True)
-    agency_id = Int(allow_none=True)
+    enterprise_id = Id(allow_none=True)
+    jurisdiction_id = Id(allow_none=True)
+    agency_id = Id(allow_none=True)
     cert_number = Str(allow_none=True, validate=length(40))
     cert_valid_until = Date(allow_none=True)
     is_active = Bool(load_default=True)
@@ -60,15 +60,16 @@ class UserIn(BaseSchema):
             raise ValidationError("企业角色不能与政府或管理员角色同时授予", field_name="roles")
 
 
+@nullable_as(User)
 class UserOut(BaseSchema):
-    id = Int()
+    id = Id()
     username = Str()
     display_name = Str()
     phone = Str()
     roles = List(Str())
-    enterprise_id = Int()
-    jurisdiction_id = Int()
-    agency_id = Int()
+    enterprise_id = Id()
+    jurisdiction_id = Id()
+    agency_id = Id()
     cert_number = Str()
     cert_valid_until = Date()
     is_active = Bool()

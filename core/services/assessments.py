@@ -42,6 +42,7 @@ from core.models import (
     StandardizationLifecycle,
 )
 from core.models.base import utcnow
+from core.schemas.base import DATE_MAX, DATE_MIN, parse_date
 from core.services import attachments, audit, hazards
 from core.services.actors import Actor
 from core.services.attachments import Upload
@@ -715,10 +716,11 @@ def lifecycle_action(session: Session, actor: Actor, enterprise_id: int, action:
         if not clean["certificate_no"]:
             errors["certificate_no"] = ["请填写证书（公告）编号"]
         raw = data.get("certified_on")
-        try:
-            clean["certified_on"] = raw if isinstance(raw, date) else (date.fromisoformat(raw) if raw else today())
-        except ValueError:
-            errors["certified_on"] = ["应为日期（格式 YYYY-MM-DD）"]
+        day = raw if isinstance(raw, date) else (parse_date(raw) if raw else today())
+        if day is None or not DATE_MIN <= day <= DATE_MAX:
+            errors["certified_on"] = [f"应为 {DATE_MIN.isoformat()} 到 {DATE_MAX.isoformat()} 之间的日期（格式 YYYY-MM-DD）"]
+        else:
+            clean["certified_on"] = day
         latest = session.scalar(select(Assessment.id).where(
             Assessment.enterprise_id == enterprise.id, Assessment.status == AssessmentStatus.ACCEPTED)
             .order_by(Assessment.year.desc()).limit(1))

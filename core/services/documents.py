@@ -63,6 +63,7 @@ from core.models import (
 )
 from core.models.base import utcnow
 from core.pdf import PDF_MIMETYPE, render_pdf
+from core.schemas.base import DATE_MAX, DATE_MIN
 from core.services import audit, citations, document_texts, hazard_flow
 from core.services.actors import Actor
 from core.services.attachments import Upload, store
@@ -536,10 +537,14 @@ def check_fields(specs: tuple[Any, ...], values: dict[str, Any]) -> dict[str, st
             continue
         if spec.kind == "date":
             try:
-                value = date.fromisoformat(value).isoformat()
+                day = date.fromisoformat(value)
             except ValueError:
                 errors[spec.name] = [f"“{spec.label}”应为日期（格式 YYYY-MM-DD）"]
                 continue
+            if not DATE_MIN <= day <= DATE_MAX:
+                errors[spec.name] = [f"“{spec.label}”应在 {DATE_MIN.isoformat()} 到 {DATE_MAX.isoformat()} 之间"]
+                continue
+            value = day.isoformat()
         elif len(value) > spec.max_length:
             errors[spec.name] = [f"“{spec.label}”不能超过 {spec.max_length} 个字符"]
             continue

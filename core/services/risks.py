@@ -165,6 +165,12 @@ def update_risk_point(session: Session, actor: Actor, point_id: int, data: dict[
     ``inputs`` reassesses the point (score and grade are never set directly)."""
     point = _manageable(session, actor, point_id)
     check_version(point, data.get("version"), "该风险点")
+    moved_to = data.get("enterprise_id")
+    if moved_to is not None and moved_to != point.enterprise_id:
+        # A point belongs to its enterprise for good (its measures, tasks and hidden dangers do too); silently
+        # keeping the old one answered 200 to a change that did not happen (issue 14).
+        raise ValidationFailed({"enterprise_id": [
+            f"风险点不能移到其他企业：enterprise_id 应为 {point.enterprise_id} 或省略"]})
     result = _assess(data) if "method" in data else None
     before = audit.snapshot(point, _AUDITED)
     for key in _POINT_FIELDS:

@@ -30,6 +30,21 @@ def concurrency_status(exc: DBAPIError) -> int | None:
     return 409 if state in PG_CONFLICT_STATES else None
 
 
+DATA_MESSAGE = "提交的数据无法保存或查询：含有数据库不接受的字符（如 \\u0000）或超出范围的数值"
+
+
+def is_data_error(exc: DBAPIError) -> bool:
+    """A value the database refuses as data (SQLSTATE class 22, or psycopg's own check, e.g. a NUL character in
+    text on PostgreSQL): the request's fault, a 422 — the schemas catch these first; this is the safety net for
+    values that reach a query another way (a path segment, a JSON document)."""
+    from sqlalchemy.exc import DataError
+
+    if isinstance(exc, DataError):
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or ""
+    return state.startswith("22")
+
+
 def register_views(app: Flask) -> None:
     from core.views import api, idempotency, web
 
@@ -40,10 +55,12 @@ def register_views(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def _database_conflict(exc: DBAPIError):
         status = concurrency_status(exc)
+        if status is None and is_data_error(exc):
+            status = 422
         if status is None:
             raise exc
         db.session.rollback()
-        message = BUSY_MESSAGE if status == 503 else CONFLICT_MESSAGE
+        message = {503: BUSY_MESSAGE, 409: CONFLICT_MESSAGE}.get(status, DATA_MESSAGE)
         if request.path.startswith("/api/"):
             from core.views.api import error_response
 

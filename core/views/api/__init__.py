@@ -4,6 +4,12 @@ Authentication is by API token only (``Authorization: Bearer aj_…``): no sessi
 Errors are JSON: ``{"code", "status", "message", "errors"}``; validation errors are 422 with
 ``errors.json.<field>`` lists of Chinese messages (the shape webargs uses for request-body errors).
 
+Enum-like fields list their accepted values as ``enum``; an unknown value is a 422 whose message is
+「取值应为以下之一：a、b、c」 with those same values. Ids are integers 1 to 2^31-1: any other id in a path is a 404.
+Dates are ``YYYY-MM-DD`` between 1900-01-01 and 2200-12-31; timestamps are ISO 8601 with their UTC offset.
+List endpoints: 未知的查询参数会被忽略 (unknown query parameters are ignored, so a client may send filters a later
+version adds); a known parameter with a bad value is a 422 naming it.
+
 Writes may carry an ``Idempotency-Key`` header (8–64 characters of ``A-Za-z0-9_.:-``, e.g. a UUID): a retry with the
 same key and body within 24 hours gets the first answer again (``Idempotent-Replayed: true``) instead of writing
 twice; the same key with another body is 422.
@@ -14,11 +20,12 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, json, jsonify, request
 from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError
 
 from core.extensions import READ_METHODS, csrf, db
+from core.schemas.base import DYNAMIC_CHOICES, Choices
 from core.services import audit, users
 from core.services.errors import ServiceError, ValidationFailed
 from core.views import idempotency
@@ -33,12 +40,59 @@ class AnjianApi(Api):
     def _register_error_handlers(self) -> None:
         return None
 
+    def _openapi_json(self):
+        """The document as served: with the ``enum`` of every plugin- or configuration-provided choice filled in."""
+        return current_app.response_class(json.dumps(fill_dynamic_enums(self.spec.to_dict()), indent=2),
+                                          mimetype="application/json")
+
+
+def _dynamic_choices_attribute(self, field, **kwargs: Any) -> dict:
+    """apispec attribute function: mark fields whose accepted values are known only in a running app."""
+    for validator in field.validators:
+        if isinstance(validator, Choices) and validator.provider is not None:
+            return {"x-choices": validator.name}
+    return {}
+
+
+def fill_dynamic_enums(document: dict) -> dict:
+    """A copy of the OpenAPI document in which each ``x-choices: <name>`` is replaced by the ``enum`` of the
+    current app's values (e.g. the enabled plugins' sector codes), so the document names exactly what the
+    validators accept (issue 14)."""
+    values = {name: [str(v) for v in provider()] for name, provider in DYNAMIC_CHOICES.items()}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v) for k, v in node.items() if k != "x-choices"}
+            name = node.get("x-choices")
+            if name in values:
+                enum = list(values[name])
+                if None in (node.get("enum") or []):
+                    enum.append(None)
+                out["enum"] = enum
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(document)
+
 
 def error_response(code: int, message: str, errors: Any = None):
     body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
     if errors is not None:
-        body["errors"] = errors
+        body["errors"] = _string_keys(errors)
     return jsonify(body), code
+
+
+def _string_keys(errors: Any) -> Any:
+    """Error dicts with every key a string: marshmallow keys a list item's errors by its index and a nameless
+    form field by ``None``, and sorting mixed keys for JSON raised TypeError inside the error handler (a 500 of
+    the schemathesis run)."""
+    if isinstance(errors, dict):
+        return {("_schema" if k is None else str(k)): _string_keys(v) for k, v in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [_string_keys(v) for v in errors]
+    return errors
 
 
 def current_actor():
@@ -118,6 +172,10 @@ def init_app(app: Flask) -> None:
     })
     api = AnjianApi(app)
     app.extensions["anjian_api"] = api
+    from core.views.converters import IdConverter, id_param_schema
+
+    api.register_converter(IdConverter, id_param_schema)
+    api.ma_plugin.converter.add_attribute_function(_dynamic_choices_attribute)
     for module in (enterprises, jurisdictions, me, hazards, risks, notifications, catalog, assessments, inspections,
                    documents):
         csrf.exempt(module.blp)

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from core.extensions import db
+from core.schemas.base import UtcDateTime
 from core.services import catalog
 from core.views.api import authenticate, current_actor
 
@@ -39,7 +40,7 @@ class ChecklistSummaryOut(Schema):
     sector = fields.String()
     title = fields.String()
     sha256 = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class ChecklistOut(ChecklistSummaryOut):

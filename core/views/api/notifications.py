@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from core.extensions import db
 from core.models import Notification
-from core.schemas.base import BaseSchema, Bool, Int, List, Nested, Str, in_range
+from core.schemas.base import BaseSchema, Bool, Id, Int, List, Nested, Str, in_range
 from core.schemas.hazard import UtcDateTime
 from core.services import notifications
 from core.views.api import authenticate, current_actor
@@ -27,7 +27,7 @@ class NotificationFilterIn(BaseSchema):
 
 
 class NotificationOut(BaseSchema):
-    id = Int()
+    id = Id()
     kind = Str(metadata={"description": "reminder 整改期限提醒 / overdue 逾期未整改 / escalation 逾期督促 / "
                                         "supervision_due / supervision_overdue 挂牌督办 / task_due 排查任务到期"})
     kind_label = Str()

@@ -124,6 +124,12 @@ def init_app(app: Flask) -> None:
             message = "提交的数据有误" if exc.code == 422 else HTTP_MESSAGES.get(exc.code, exc.description or exc.name)
             if exc.code == 413:
                 message = _too_large()
-            return error_response(exc.code or 500, message, errors)
+            return (*error_response(exc.code or 500, message, errors), _exception_headers(exc))
         message = _too_large() if exc.code == 413 else HTTP_MESSAGES.get(exc.code, exc.description or exc.name)
-        return render_template("errors/error.html", code=exc.code, message=message), exc.code
+        return render_template("errors/error.html", code=exc.code, message=message), exc.code, _exception_headers(exc)
+
+
+def _exception_headers(exc: HTTPException) -> dict[str, str]:
+    """The headers an HTTP error must keep when its body is replaced — ``Allow`` of a 405 (RFC 9110 §15.5.6;
+    issue 14: the API's 405s had none), ``WWW-Authenticate``, ``Retry-After`` — without its Content-Type."""
+    return {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
