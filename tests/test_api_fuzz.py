@@ -3,7 +3,7 @@
 About 600 generated requests — valid and invalid data for every operation, with a regulator's and an enterprise
 manager's token — each answer checked: no server error, the body matches the documented response schema, the
 status is one the operation documents. ``scripts/fuzz-api`` runs the same checks with 10,000+ requests; the
-figures are in ``docs/security-api.md``.
+figures are in ``docs/security.md`` §6.
 """
 
 from __future__ import annotations
