@@ -3,7 +3,8 @@
 One node is shown at a time (the actor's own jurisdiction by default): the outlines of its child nodes, and either
 every enterprise in it as a point, or, above ``MAP_MAX_POINTS`` enterprises (a city has tens of thousands), counts
 per child node computed in SQL with the child's centroid, so the browser never receives more than a few thousand
-features. Each mode is one grouped query over enterprises (plus one for the nodes): no query per enterprise.
+features. Each mode is a count, one grouped query over the enterprises and one over their open 重大隐患 (plus one
+for the child nodes): no query per enterprise.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.models import Enterprise, EnterpriseSector, Hazard, Jurisdiction, RiskGrade, RiskPoint
@@ -118,15 +119,18 @@ def _grade_subquery(prefix: str | None):
     return stmt.subquery("grades")
 
 
-def _hazard_subquery(prefix: str | None):
-    """Per enterprise: open 重大隐患 (not 销号) and how many of them are under a current 挂牌督办."""
+def _open_majors(session: Session, where: list) -> dict[int, tuple[str, int, int]]:
+    """Enterprise id → (scope path, open 重大隐患 (not 销号), how many of them are under a current 挂牌督办), for
+    the enterprises of the view that have any. A separate grouped query over the hazards: they are few, and an
+    outer join of their aggregate onto every enterprise costs more than the whole enterprise scan (SQLite)."""
     listed = select(HazardSupervision.hazard_id).where(HazardSupervision.lifted_at.is_(None))
-    stmt = select(Hazard.enterprise_id.label("eid"), func.count(Hazard.id).label("majors"),
-                  func.sum(case((Hazard.id.in_(listed), 1), else_=0)).label("supervised")).where(
-        Hazard.level == "major", Hazard.state != HazardState.CLOSED.value).group_by(Hazard.enterprise_id)
-    if prefix:
-        stmt = stmt.where(Hazard.scope_path.like(prefix + "%"))
-    return stmt.subquery("majors")
+    rows = session.execute(
+        select(Hazard.enterprise_id, Enterprise.scope_path, func.count(Hazard.id),
+               func.sum(case((Hazard.id.in_(listed), 1), else_=0)))
+        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+        .where(Hazard.level == "major", Hazard.state != HazardState.CLOSED.value, *where)
+        .group_by(Hazard.enterprise_id, Enterprise.scope_path)).all()
+    return {eid: (path, int(n), int(listed_n or 0)) for eid, path, n, listed_n in rows}
 
 
 def _empty_area(node: Jurisdiction) -> dict[str, Any]:
@@ -147,68 +151,77 @@ def map_data(session: Session, actor: Actor, *, node_id: int | None = None, sect
     prefix = node.path if node is not None else None
     where = _filters(node, actor, sector)
     total = session.scalar(select(func.count(Enterprise.id)).where(*where)) or 0
-    grades, hz = _grade_subquery(prefix), _hazard_subquery(prefix)
+    grades = _grade_subquery(prefix)
     rank = func.coalesce(grades.c.rank, 0)
+    majors = _open_majors(session, where)
+    child_ids = {c.id for c in children}
+    skip = len(prefix) if prefix else 1
+
+    def child_of(path: str) -> int | None:
+        """The child node a scope path lies under: its segment after the node's own path."""
+        segment = path[skip:].split("/", 1)[0]
+        return int(segment) if segment.isdigit() and int(segment) in child_ids else None
+
     if total <= max_points:
         hazchem = EnterpriseSector.__table__.alias("hazchem")
         rows = session.execute(
-            select(Enterprise.id, Enterprise.name, Enterprise.latitude, Enterprise.longitude, Enterprise.scope_path, rank,
-                   func.coalesce(hz.c.majors, 0), func.coalesce(hz.c.supervised, 0), hazchem.c.data)
-            .outerjoin(grades, grades.c.eid == Enterprise.id).outerjoin(hz, hz.c.eid == Enterprise.id)
+            select(Enterprise.id, Enterprise.name, Enterprise.latitude, Enterprise.longitude, Enterprise.scope_path,
+                   rank, hazchem.c.data)
+            .outerjoin(grades, grades.c.eid == Enterprise.id)
             .outerjoin(hazchem, and_(hazchem.c.enterprise_id == Enterprise.id, hazchem.c.sector == "hazchem"))
             .where(*where).order_by(rank, Enterprise.id)).all()
         points, unplaced = [], 0
-        child_ids = {c.id for c in children}
         areas = {c.id: _empty_area(c) for c in children}
-        skip = len(prefix) if prefix else 1
-        for eid, name, lat, lng, path, r, majors, supervised, data in rows:
+        for eid, name, lat, lng, path, r, data in rows:
             if lat is None or lng is None:
                 unplaced += 1
             grade = _BY_RANK.get(r, NO_GRADE)
-            points.append({"id": eid, "name": name, "lat": lat, "lng": lng, "grade": grade,
-                           "majors": int(majors), "supervised": int(supervised) > 0,
-                           "major_source": _has_major_source(data), "url": enterprise_url(eid)})
-            # The child node an enterprise lies under is the path segment after the node's own path.
-            segment = path[skip:].split("/", 1)[0]
-            if segment.isdigit() and int(segment) in child_ids:
-                area = areas[int(segment)]
+            _, n_major, n_listed = majors.get(eid, (path, 0, 0))
+            points.append({"id": eid, "name": name, "lat": lat, "lng": lng, "grade": grade, "majors": n_major,
+                           "supervised": n_listed > 0, "major_source": _has_major_source(data),
+                           "url": enterprise_url(eid)})
+            cid = child_of(path)
+            if cid is not None:
+                area = areas[cid]
                 area["counts"][grade] += 1
                 area["total"] += 1
-                area["majors"] += int(majors)
-                area["supervised"] += int(int(supervised) > 0)
+                area["majors"] += n_major
+                area["supervised"] += int(n_listed > 0)
         return MapData(node, children, "points", total, enterprises=points, unplaced=unplaced, max_points=max_points,
                        areas=[a for a in areas.values() if a["total"]])
 
-    child = Jurisdiction.__table__.alias("child")
-    under = Enterprise.scope_path.like(child.c.path + literal("%"))
-    parent_clause = child.c.parent_id == node.id if node is not None else child.c.parent_id.is_(None)
+    # Grouped by the enterprises' own scope path (one row per grid cell or town and grade: a few thousand at
+    # city scale, not one per enterprise), each path then credited to its child node. A path-prefix join against
+    # the child nodes would do it in SQL but costs a LIKE per enterprise and child.
     rows = session.execute(
-        select(child.c.id, rank, func.count(Enterprise.id), func.coalesce(func.sum(hz.c.majors), 0),
-               func.sum(case((hz.c.supervised > 0, 1), else_=0)), func.avg(Enterprise.latitude),
-               func.avg(Enterprise.longitude), func.count(Enterprise.latitude))
-        .select_from(Enterprise).join(child, and_(parent_clause, under))
-        .outerjoin(grades, grades.c.eid == Enterprise.id).outerjoin(hz, hz.c.eid == Enterprise.id)
-        .where(*where).group_by(child.c.id, rank)).all()
-    by_child: dict[int, dict[str, Any]] = {}
-    for cid, r, n, majors, supervised, lat, lng, located in rows:
-        area = by_child.setdefault(cid, {"counts": dict.fromkeys(GRADE_KEYS, 0), "total": 0, "majors": 0,
-                                         "supervised": 0, "_lat": 0.0, "_lng": 0.0, "_located": 0})
+        select(Enterprise.scope_path, rank, func.count(Enterprise.id), func.sum(Enterprise.latitude),
+               func.sum(Enterprise.longitude), func.count(Enterprise.latitude))
+        .outerjoin(grades, grades.c.eid == Enterprise.id)
+        .where(*where).group_by(Enterprise.scope_path, rank)).all()
+    by_child = {c.id: {**_empty_area(c), "_lat": 0.0, "_lng": 0.0, "_located": 0} for c in children}
+    for path, r, n, lat, lng, located in rows:
+        cid = child_of(path)
+        if cid is None:
+            continue  # attached to the node itself, not to one of its children
+        area = by_child[cid]
         area["counts"][_BY_RANK.get(r, NO_GRADE)] += int(n)
         area["total"] += int(n)
-        area["majors"] += int(majors or 0)
-        area["supervised"] += int(supervised or 0)
-        if located:  # AVG is over the located enterprises of the group: weight it by their number
-            area["_lat"] += float(lat) * int(located)
-            area["_lng"] += float(lng) * int(located)
+        if located:  # sums over the located enterprises: the fallback centre is their mean position
+            area["_lat"] += float(lat)
+            area["_lng"] += float(lng)
             area["_located"] += int(located)
+    for path, n_major, n_listed in majors.values():
+        cid = child_of(path)
+        if cid is not None:
+            by_child[cid]["majors"] += n_major
+            by_child[cid]["supervised"] += int(n_listed > 0)
     areas = []
     for c in children:
-        area = by_child.get(c.id)
-        if area is None:
+        area = by_child[c.id]
+        located, lat, lng = area.pop("_located"), area.pop("_lat"), area.pop("_lng")
+        if not area["total"]:
             continue
-        located = area.pop("_located")
-        lat, lng = area.pop("_lat"), area.pop("_lng")
-        centre = centroid(c.boundary) or ((round(lat / located, 6), round(lng / located, 6)) if located else None)
-        areas.append({"id": c.id, "name": c.name, "lat": centre[0] if centre else None,
-                      "lng": centre[1] if centre else None, **area})
+        if area["lat"] is None and located:
+            area["lat"], area["lng"] = round(lat / located, 6), round(lng / located, 6)
+        areas.append(area)
     return MapData(node, children, "aggregate", total, areas=areas, max_points=max_points)
