@@ -48,12 +48,21 @@ class MapData:
     unplaced: int = 0
     max_points: int = 0
 
+    @property
+    def outlined(self) -> list[Jurisdiction]:
+        """The node and its children that have a boundary (the node's own is drawn as the frame)."""
+        return [n for n in ([self.node] if self.node is not None else []) + self.children if n.boundary]
+
+    @property
+    def schematic(self) -> bool:
+        return any(n.boundary_schematic for n in self.outlined)
+
     def as_json(self) -> dict[str, Any]:
         def feature(n: Jurisdiction) -> dict[str, Any]:
             return {"type": "Feature", "geometry": n.boundary,
                     "properties": {"id": n.id, "name": n.name, "level": n.level, "schematic": n.boundary_schematic}}
 
-        outlined = [n for n in ([self.node] if self.node is not None else []) + self.children if n.boundary]
+        outlined = self.outlined
         return {
             "node": {"id": self.node.id, "name": self.node.name} if self.node is not None else None,
             "mode": self.mode, "total": self.total, "max_points": self.max_points, "unplaced": self.unplaced,
@@ -61,7 +70,7 @@ class MapData:
                        for k in GRADE_KEYS],
             "boundaries": {"type": "FeatureCollection", "features": [feature(n) for n in outlined]},
             "parent_id": self.node.id if self.node is not None else None,
-            "schematic": any(n.boundary_schematic for n in outlined),
+            "schematic": self.schematic,
             "enterprises": self.enterprises,
             # Counts per child node: the map's content in aggregate mode (the page's tables use them in both).
             "areas": self.areas if self.mode == "aggregate" else [],
