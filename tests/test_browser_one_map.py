@@ -112,3 +112,26 @@ def test_city_map_aggregates_above_the_limit(map_server, browser, monkeypatch):
         page.screenshot(path=str(SHOTS / "one-map-city-aggregate-desktop.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_configured_tiles_are_drawn_under_the_csp(map_server, browser, monkeypatch):
+    """With MAP_TILE_URL set the base layer loads from it (here the app's own static file standing in for an
+    intranet tile server) and shows the configured attribution."""
+    base, app = map_server
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", base + "/static/vendor/leaflet/images/layers.png?z={z}&x={x}&y={y}")
+    monkeypatch.setitem(app.config, "MAP_TILE_ATTRIBUTION", "测试瓦片服务")
+    context, page = new_page(browser, DESKTOP)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        log_in(page, base, "xa_reg")
+        page.goto(base + "/risks/one-map")
+        page.wait_for_selector("#onemap[data-ready='1']")
+        page.wait_for_selector("#onemap .leaflet-tile-pane img.leaflet-tile-loaded")
+        assert "onemap-plain" not in page.locator("#onemap").get_attribute("class")
+        assert "测试瓦片服务" in page.locator("#onemap .leaflet-control-attribution").inner_text()
+        assert page.locator("#onemap .leaflet-overlay-pane path").count() == 2
+        assert not errors, errors
+    finally:
+        context.close()
