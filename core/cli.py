@@ -273,9 +273,46 @@ def enforcement_report_command(month: str | None, node_id: int | None, out: str)
                f"{sum(n for _, n in summary.documents)} 份")
 
 
+@click.group("jurisdictions", help="辖区：边界导入")
+def jurisdictions_group() -> None:
+    """Jurisdiction tree commands."""
+
+
+@jurisdictions_group.command("import-boundaries")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--schematic", is_flag=True, help="标记为示意边界（非测绘成果），地图上注明「示意边界」")
+@with_appcontext
+def import_boundaries_command(path: str, schematic: bool) -> None:
+    """Set jurisdiction boundaries from a GeoJSON FeatureCollection (features matched by property code or name;
+    all or nothing when a matched geometry is invalid)."""
+    from core.extensions import db
+    from core.services.actors import SYSTEM
+    from core.services.boundaries import import_boundaries
+    from core.services.errors import ValidationFailed
+
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    try:
+        report = import_boundaries(db.session, SYSTEM, raw, schematic=schematic)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        raise click.ClickException("；".join(m for msgs in exc.errors.values() for m in msgs)) from None
+    for label, node in report.matched:
+        click.echo(f"匹配：{label} → {node.name}（id {node.id}）")
+    for label in report.unmatched:
+        click.echo(f"未匹配：{label}")
+    if not report.ok:
+        db.session.rollback()
+        for label, message in report.invalid:
+            click.echo(f"无效：{label}：{message}", err=True)
+        raise click.ClickException(f"{len(report.invalid)} 个边界无效，未导入任何边界")
+    db.session.commit()
+    click.echo(f"已导入 {len(report.matched)} 个辖区边界，{len(report.unmatched)} 个要素未匹配")
+
+
 def register_commands(app: Flask) -> None:
     for command in (plugins_command, version_command, seed_demo_command, create_user_command, import_enterprises_command,
-                    reminders_command, bench_data_command, documents_group, reports_group):
+                    reminders_command, bench_data_command, documents_group, reports_group, jurisdictions_group):
         app.cli.add_command(command)
     from core.catalog.cli import catalog_group
 

@@ -174,6 +174,14 @@ class DefaultConfig:
     #: Largest total uncompressed size of an .xlsx import, read from the ZIP directory before openpyxl opens it.
     IMPORT_MAX_UNCOMPRESSED = 100 * 1024 * 1024
 
+    #: 一张图 base tiles: a Leaflet URL template such as ``https://tiles.example.gov.cn/{z}/{x}/{y}.png`` (an intranet
+    #: 天地图 or the deployment's own tile server), with its attribution text. Empty: the map draws boundaries only
+    #: (no request leaves the site). The tile URL's origin is added to the CSP's img-src.
+    MAP_TILE_URL = ""
+    MAP_TILE_ATTRIBUTION = ""
+    #: Above this many enterprises in the view the map shows counts per child jurisdiction instead of markers.
+    MAP_MAX_POINTS = 2000
+
     #: Risk assessment methods (see DEFAULT_RISK_METHODS); the first is the default in forms.
     RISK_METHODS: dict[str, Any] = DEFAULT_RISK_METHODS
 

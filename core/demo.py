@@ -28,6 +28,32 @@ DISTRICTS = {
     ("同安区", "350212"): ["大同街道", "祥平街道", "西柯街道", "五显镇", "洪塘镇"],
 }
 GRIDS_PER_TOWN = 2
+#: Schematic map extent of the demo (west, south, east, north; WGS-84): each district a vertical strip, each town a
+#: band of it. These outlines are NOT the real administrative boundaries (the demo marks them 示意边界); the demo's
+#: enterprises are placed inside their town's band so that the map reads correctly.
+DEMO_EXTENT = (118.05, 24.60, 118.35, 24.78)
+
+
+def demo_cells() -> dict[str, tuple[float, float, float, float]]:
+    """(west, south, east, north) of every demo district and town, by name."""
+    west, south, east, north = DEMO_EXTENT
+    cells: dict[str, tuple[float, float, float, float]] = {}
+    # 同安区 lies west of 翔安区: the strips are laid out west to east in that order.
+    order = sorted(DISTRICTS, key=lambda d: d[0] != "同安区")
+    width = (east - west) / len(order)
+    for i, key in enumerate(order):
+        w, e = round(west + i * width, 6), round(west + (i + 1) * width, 6)
+        cells[key[0]] = (w, south, e, north)
+        towns = DISTRICTS[key]
+        height = (north - south) / len(towns)
+        for j, town in enumerate(towns):
+            cells[town] = (w, round(north - (j + 1) * height, 6), e, round(north - j * height, 6))
+    return cells
+
+
+def _rectangle(cell: tuple[float, float, float, float]) -> dict:
+    w, s, e, n = cell
+    return {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 _NAME_HEADS = ["鑫", "华", "恒", "翔", "海", "嘉", "宏", "盛", "联", "瑞", "腾", "金", "信", "达", "泰", "隆", "源",
@@ -129,8 +155,16 @@ def seed_demo(session: Session, enterprises_per_town: int = 20) -> SeedResult:
             towns.append((town, agency, code))
     _node(session, "厦门火炬高新区（翔安）产业区", "zone", city)
 
+    from core.services.boundaries import set_boundary
+
+    cells = demo_cells()
+    for node in [t[0] for t in towns] + list({t[0].parent_id: t[0].parent for t in towns}.values()):
+        if node.boundary is None:
+            set_boundary(session, SYSTEM, node, _rectangle(cells[node.name]), schematic=True)
+
     existing = set(session.scalars(select(Enterprise.uscc)))
     for town, agency, region in towns:
+        tw, ts, te, tn = cells[town.name]
         grids = [c for c in town.children if c.level == "grid"]
         for _ in range(enterprises_per_town):
             sector, industry, icode, suffix, acts = rng.choice(_PROFILES)
@@ -151,7 +185,8 @@ def seed_demo(session: Session, enterprises_per_town: int = 20) -> SeedResult:
                 "principal_phone": f"13{rng.randint(100000000, 999999999)}", "safety_manager_name": manager,
                 "safety_manager_phone": f"15{rng.randint(100000000, 999999999)}", "employee_count": employees,
                 "supervising_agency_id": agency.id, "supervision_level": "county" if flags["is_high_risk"] else "township",
-                "longitude": round(118.15 + rng.random() * 0.2, 6), "latitude": round(24.6 + rng.random() * 0.15, 6),
+                "longitude": round(tw + (0.08 + 0.84 * rng.random()) * (te - tw), 6),
+                "latitude": round(ts + (0.08 + 0.84 * rng.random()) * (tn - ts), 6),
                 "standardization_status": rng.choice(("none", "in_progress", "graded")),
                 "insurance_company": rng.choice(("中国人民财产保险", "中国平安财产保险", "太平洋财产保险")) if flags["is_high_risk"] else None,
                 "insurance_start": start if flags["is_high_risk"] else None,

@@ -10,6 +10,8 @@ data URL when the canvas is resized, and sends the drawing as a blob.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,12 +19,32 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'")
 
 
+def tile_origin(url: str | None) -> str | None:
+    """The scheme://host[:port] of a map tile URL template (``{s}`` subdomains become a ``*.`` wildcard), or
+    None when unset or not http(s)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    host = parts.netloc.split("@")[-1]
+    if "{s}" in host:
+        host = "*." + host.split("{s}.", 1)[-1] if host.startswith("{s}.") else host.replace("{s}", "*")
+    return f"{parts.scheme}://{host}"
+
+
+def csp_for(app: Flask) -> str:
+    origin = tile_origin(app.config.get("MAP_TILE_URL"))
+    return CSP.replace("img-src 'self' data: blob:;", f"img-src 'self' data: blob: {origin};") if origin else CSP
+
+
 def security_headers(app: Flask):
     """The ``after_request`` function for ``app``: the headers, unless a view set its own."""
 
     def _add(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        # Read per response (cheap) so a test app configured after creation gets the right policy.
+        headers.setdefault("Content-Security-Policy", csp_for(app))
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")

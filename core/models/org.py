@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, TimestampMixin, VersionedMixin
@@ -85,6 +85,11 @@ class Jurisdiction(VersionedMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100), comment="名称")
     code: Mapped[str | None] = mapped_column(String(12), unique=True, comment="行政区划代码（有则填）")
     path: Mapped[str] = mapped_column(String(255), default="", comment="物化路径 /id/id/…/")
+    #: GeoJSON geometry (Polygon or MultiPolygon, WGS-84 lon/lat) drawn on 一张图; set through
+    #: core.services.boundaries, which validates it. ``boundary_schematic`` marks drawn-by-hand outlines (the demo's).
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON, comment="辖区边界（GeoJSON Polygon/MultiPolygon，WGS-84）")
+    boundary_schematic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                                     comment="边界为示意（非测绘成果）")
 
     parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Jurisdiction]] = relationship(back_populates="parent", order_by="Jurisdiction.id")

@@ -157,4 +157,8 @@ EXPECTED = {
     ],
     "risks.area_map": [Case(allowed=GOVERNMENT)],
     "risks.area_map_svg": [Case(allowed=GOVERNMENT)],
+    # 一张图 (issue 17 item 4): government users, each their own jurisdiction (the ?node= scope, 404 outside it,
+    # is tested in tests/test_one_map.py: the matrix takes URL-rule arguments only).
+    "risks.one_map": [Case(allowed=GOVERNMENT)],
+    "risks.map_data": [Case(allowed=GOVERNMENT)],
 }

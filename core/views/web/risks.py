@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -22,6 +23,7 @@ from marshmallow import ValidationError
 
 from core.extensions import db
 from core.models import RiskGrade
+from core.plugins import plugins
 from core.models.hazard import HAZARD_CATEGORIES
 from core.models.risk import RISK_CATEGORIES
 from core.schemas.risk import (
@@ -43,7 +45,7 @@ from core.schemas.risk import (
     TaskUpdateIn,
     VersionIn,
 )
-from core.services import enterprises, hazards, inspections, jurisdictions, risk_methods, risks
+from core.services import enterprises, hazards, inspections, jurisdictions, onemap, risk_methods, risks
 from core.services.attachments import check_uploads, storage_path
 from core.services.errors import Conflict, NotFound, ValidationFailed
 from core.services.permissions import can, require
@@ -56,6 +58,7 @@ nav.add("risks.index", "风险清单", "risk.view", 30, group="risks")
 nav.add("risks.due", "排查任务", "risk.check", 31, audience="enterprise", group="risks")
 nav.add("risks.supervision", "重大较大风险", "risk.supervise", 32, audience="government", group="risks")
 nav.add("risks.my_map", "四色图", "risk.view", 33, group="risks")
+nav.add("risks.one_map", "一张图", "risk.supervise", 34, audience="government", group="risks")
 
 POINT_FIELDS = [
     ("name", "风险点名称", True), ("location", "位置", False), ("possible_accidents", "可能导致的事故类型", False),
@@ -580,3 +583,53 @@ def area_map_svg():
     title = "辖区安全风险四色分布图"
     return _svg(render_template("risks/map.svg.html", view=view, title=title, standalone=True,
                                 empty_text="辖区内没有带经纬度且已建立风险清单的企业", **_common()), f"{title}.svg")
+
+
+# --- 一张图 (issue 17 item 4) -------------------------------------------------------------------------------------
+
+def _map_args() -> tuple[int | None, str | None]:
+    raw = request.args.get("node") or ""
+    sector = (request.args.get("sector") or "").strip()
+    # Any sector code filters (a disabled plugin's enterprises keep their tag); the select offers enabled ones.
+    return (int(raw) if raw.isdigit() else None), (sector[:40] or None)
+
+
+def _map_data():
+    node_id, sector = _map_args()
+    try:
+        return onemap.map_data(db.session, current_user, node_id=node_id, sector=sector,
+                               max_points=int(current_app.config.get("MAP_MAX_POINTS", 2000)),
+                               enterprise_url=lambda eid: url_for("enterprises.detail", enterprise_id=eid))
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/map-data.json")
+@login_required
+def map_data():
+    """The map's data: child boundaries and enterprises (or counts per child node above MAP_MAX_POINTS)."""
+    data = _map_data().as_json()
+    _, sector = _map_args()
+    for area in data["areas"]:
+        area["url"] = url_for(".one_map", node=area["id"], **({"sector": sector} if sector else {}))
+    for feature in data["boundaries"]["features"]:
+        feature["properties"]["url"] = url_for(".one_map", node=feature["properties"]["id"],
+                                               **({"sector": sector} if sector else {}))
+    return jsonify(data)
+
+
+@bp.get("/one-map")
+@login_required
+def one_map():
+    """一张图: Leaflet draws ``map-data.json``; the same data as tables for readers without JavaScript."""
+    require(current_user, "risk.supervise")
+    node_id, sector = _map_args()
+    data = _map_data()
+    nodes = [n for n in jurisdictions.list_jurisdictions(db.session, current_user) if n.level != "grid"]
+    params = {k: v for k, v in (("node", node_id), ("sector", sector)) if v}
+    config = {"data_url": url_for(".map_data", **params), "tile_url": current_app.config.get("MAP_TILE_URL") or "",
+              "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION") or "",
+              "base_url": url_for(".one_map")}
+    return render_template("risks/one_map.html", data=data, nodes=nodes, node_id=node_id, sector=sector,
+                           sectors=plugins().sectors, config=config, onemap=onemap,
+                           title="一张图", **_common())
