@@ -170,6 +170,15 @@ def case_save_user(session, world):
         lambda u: Expect(admin, "create", "user", u.id))
 
 
+def case_set_boundary(session, world):
+    from core.services import boundaries
+
+    admin, node = world.user(session, "admin"), world.node(session, "翔安区")
+    square = {"type": "Polygon", "coordinates": [[[118.2, 24.6], [118.3, 24.6], [118.3, 24.7], [118.2, 24.6]]]}
+    one_entry(session, lambda: boundaries.set_boundary(session, admin, node, square),
+              lambda n: Expect(admin, "update", "jurisdiction", node.id))
+
+
 def case_create_token(session, world):
     admin = world.user(session, "admin")
     target = world.user(session, "xa_reg")
@@ -264,6 +273,7 @@ CASES = {
     "jurisdictions.save_agency": case_save_agency,
     "users.save_user": case_save_user,
     "users.create_token": case_create_token,
+    "boundaries.set_boundary": case_set_boundary,
     "users.revoke_token": case_revoke_token,
     "notifications.mark_read": case_mark_read,
     "risks.create_risk_point": case_create_risk_point,
@@ -290,6 +300,8 @@ EXEMPT: dict[str, str] = {
     "hazards.record_transition": "the timeline step inside register_hazard / hazard_flow.perform, audited there",
     "documents.record_integrity_failure": "writes an audit entry only (tests/test_document_integrity.py)",
     "documents.change_document": "always refused: issued documents are immutable (raises Conflict)",
+    "boundaries.import_boundaries": "sets each matched node through set_boundary, audited there "
+                                    "(tests/test_one_map.py)",
     "field.record_event": "appends to the run's field log (位置/时间), itself the record of the run",
     "field.record_answer": "appends the answer to the field log; the answer is audited by inspections.save_answer",
     "field.before_complete": "checks and the end position, inside inspections.complete_run (audited there)",
@@ -372,6 +384,7 @@ READS = {
     "signatures": "signable signature_rows",
     "stats": "node_stats enterprise_stats enterprise_figures trend",
     "league": "league",
+    "onemap": "map_data",
     "enforcement_report": "enforcement_summary",
     "users": "list_users get_user list_tokens",
     "workqueue": "queues_for",
