@@ -39,6 +39,7 @@ def spread(session, world):
         h = hazards.register_hazard(session, by, {"enterprise_id": world.enterprises[enterprise], "level": level,
                                                   "description": f"统计样例{i}", "category": "thing"})
         h.found_at = found_at
+        h.sector = "fake" if i % 2 == 0 else None  # half of them in the test plugin's sector
         if overdue:
             h.deadline = today() - timedelta(days=1)
         if closed:
@@ -58,10 +59,13 @@ def test_every_statistics_number_opens_the_ledger_with_that_count(login, spread,
     this_q = Period(today().year, (today().month - 1) // 3 + 1)
     followed = 0
     for period in (this_q, this_q.previous()):
-        for page in (f"/stats/?period={period.key}", f"/stats/enterprises?period={period.key}"):
+        for page in (f"/stats/?period={period.key}", f"/stats/enterprises?period={period.key}",
+                     f"/stats/?period={period.key}&sector=fake", f"/stats/league?period={period.key}&sector=fake"):
             html = client.get(page).get_data(as_text=True)
             links = LINK.findall(html)
-            assert links, page
+            assert links or "league" in page, page
+            if "sector=fake" in page:
+                assert all("sector=fake" in href for href, _ in links), page
             for href, n in links:
                 listing = client.get(href.replace("&amp;", "&"))
                 assert listing.status_code == 200, href

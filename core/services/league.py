@@ -93,11 +93,12 @@ def _ranks(values: dict[int, float | int | None], better_high: bool) -> dict[int
 
 
 def league(session: Session, actor: Actor, period: stats.Period, node_id: int | None = None,
-           by: str | None = None, now: datetime | None = None) -> League:
-    """The children of the node (default: the actor's) ranked on indicator ``by`` for ``period``."""
+           by: str | None = None, now: datetime | None = None, sector: str | None = None) -> League:
+    """The children of the node (default: the actor's) ranked on indicator ``by`` for ``period`` (one sector's
+    hidden dangers only with ``sector``)."""
     ind = indicator(by)
-    current = stats.node_stats(session, actor, period, node_id, now)
-    before = stats.node_stats(session, actor, period.previous(), node_id, now)
+    current = stats.node_stats(session, actor, period, node_id, now, sector)
+    before = stats.node_stats(session, actor, period.previous(), node_id, now, sector)
     children = [r for r in current.rows if r.kind == "node"]
     prev = {r.key: r.counts for r in before.rows if r.kind == "node"}
     values = {r.key: ind.value(r.counts) for r in children}

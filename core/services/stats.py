@@ -40,7 +40,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from core.models import Enterprise, Hazard, HazardState, HazardSupervision, Jurisdiction
+from core.models import Enterprise, EnterpriseSector, Hazard, HazardState, HazardSupervision, Jurisdiction
 from core.models.base import utcnow
 from core.services.actors import Actor
 from core.services.errors import NotFound, ValidationFailed
@@ -424,10 +424,20 @@ def _viewed_node(session: Session, actor: Actor, node_id: int | None) -> Jurisdi
     return actor.jurisdiction
 
 
+def _sector_hazards(sector: str | None) -> list[ColumnElement[bool]]:
+    return [Hazard.sector == sector] if sector else []
+
+
+def _sector_enterprises(sector: str | None) -> list[ColumnElement[bool]]:
+    return [exists().where(EnterpriseSector.enterprise_id == Enterprise.id,
+                           EnterpriseSector.sector == sector)] if sector else []
+
+
 def node_stats(session: Session, actor: Actor, period: Period, node_id: int | None = None,
-               now: datetime | None = None) -> NodeStats:
+               now: datetime | None = None, sector: str | None = None) -> NodeStats:
     """Figures of the node ``node_id`` (default: the actor's own node) for ``period``: one row per child node,
-    one for enterprises placed directly at the node (if any), and the total.
+    one for enterprises placed directly at the node (if any), and the total. With ``sector`` (a plugin's code)
+    only that sector's hidden dangers and the enterprises tagged with it count.
 
     Two queries whatever the size: the hidden dangers of the subtree grouped by the child their ``scope_path``
     falls under, and the active enterprises grouped the same way. Enterprise users get :class:`NotFound`.
@@ -455,14 +465,14 @@ def node_stats(session: Session, actor: Actor, period: Period, node_id: int | No
     inner = (select(Hazard.id, Hazard.found_at, Hazard.closed_at, Hazard.deadline, Hazard.state, Hazard.level,
                     Hazard.rectified_at, bucket(Hazard.scope_path).label("bucket"))
              .where(hazard_clause(actor), Hazard.scope_path.like(prefix + "%"), Hazard.found_at < cut,
-                    _may_count(Hazard, period, now))
+                    _may_count(Hazard, period, now), *_sector_hazards(sector))
              .subquery())
     by_bucket = {r[0]: _counts_from(r[1:], level_codes) for r in session.execute(
         select(inner.c.bucket, *_measures(inner.c, period, now, level_codes)).group_by(inner.c.bucket))}
 
     ent_inner = (select(bucket(Enterprise.scope_path).label("bucket"))
                  .where(enterprise_clause(actor), Enterprise.is_active.is_(True),
-                        Enterprise.scope_path.like(prefix + "%")).subquery())
+                        Enterprise.scope_path.like(prefix + "%"), *_sector_enterprises(sector)).subquery())
     ent_counts = dict(session.execute(select(ent_inner.c.bucket, func.count()).group_by(ent_inner.c.bucket)).all())
     has_children = set(session.scalars(select(Jurisdiction.parent_id).where(
         Jurisdiction.parent_id.in_([c.id for c in children])).distinct())) if children else set()
@@ -498,7 +508,7 @@ class Trend:
 
 
 def trend(session: Session, actor: Actor, node_id: int | None = None, months: int = 12,
-          now: datetime | None = None) -> Trend:
+          now: datetime | None = None, sector: str | None = None) -> Trend:
     """Month by month for the last ``months`` months (the running one included) under the node: the figures of
     ``TREND_FIGURES`` in one aggregate query, with the very clauses the ledger's ``figure`` filter uses."""
     require(actor, "stats.view")
@@ -506,7 +516,8 @@ def trend(session: Session, actor: Actor, node_id: int | None = None, months: in
     span = Month.last((now or utcnow()).astimezone(CHINA).date(), months)
     start, _, _ = span[0].bounds(now)
     columns = [_count_if(figure_clauses(Hazard, m, now, [])[f]) for f in TREND_FIGURES for m in span]
-    stmt = select(*columns).where(hazard_clause(actor), or_(Hazard.found_at >= start, Hazard.closed_at >= start))
+    stmt = select(*columns).where(hazard_clause(actor), or_(Hazard.found_at >= start, Hazard.closed_at >= start),
+                                  *_sector_hazards(sector))
     if node is not None:
         stmt = stmt.where(Hazard.scope_path.like(node.path + "%"))
     row = [int(v or 0) for v in session.execute(stmt).one()]

@@ -52,6 +52,17 @@ def _node_id() -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def _sector() -> str | None:
+    """The ``sector`` argument when it names an enabled plugin's sector (else all sectors, with a message)."""
+    from core.plugins import plugins
+
+    raw = request.args.get("sector") or None
+    if raw is not None and raw not in plugins().sectors:
+        flash("领域应为以下之一：" + "、".join(plugins().sectors), "error")
+        return None
+    return raw
+
+
 def _is_enterprise_user() -> bool:
     return scope_of(current_user).enterprise_id is not None
 
@@ -86,9 +97,10 @@ def index():
         rows = stats.enterprise_stats(db.session, current_user, period)
         return render_template("stats/enterprise.html", row=rows[0], levels=stats.level_labels(),
                                report=self_reports.current_submission(db.session, rows[0].key, period), **context)
-    view = stats.node_stats(db.session, current_user, period, _node_id())
-    trend = stats.trend(db.session, current_user, _node_id())
-    return render_template("stats/index.html", view=view, levels=view.levels, trend=trend, **context)
+    sector = _sector()
+    view = stats.node_stats(db.session, current_user, period, _node_id(), sector=sector)
+    trend = stats.trend(db.session, current_user, _node_id(), sector=sector)
+    return render_template("stats/index.html", view=view, levels=view.levels, trend=trend, sector=sector, **context)
 
 
 @bp.get("/enterprises")
@@ -108,16 +120,17 @@ def enterprises():
 def league_table():
     """The child jurisdictions ranked on one indicator, with the change against the previous period."""
     period = _period()
-    table = league.league(db.session, current_user, period, _node_id(), request.args.get("by"))
+    sector = _sector()
+    table = league.league(db.session, current_user, period, _node_id(), request.args.get("by"), sector=sector)
     return render_template("stats/league.html", table=table, period=period, periods=_periods(period),
-                           indicators=league.INDICATORS, node_id=_node_id())
+                           indicators=league.INDICATORS, node_id=_node_id(), sector=sector)
 
 
 @bp.get("/league.xlsx")
 @login_required
 def league_export():
     period = _period()
-    table = league.league(db.session, current_user, period, _node_id(), request.args.get("by"))
+    table = league.league(db.session, current_user, period, _node_id(), request.args.get("by"), sector=_sector())
     headers, rows = league.rows_for_export(table)
     area = table.node.name if table.node else "全部辖区"
     name = f"隐患治理排名_{area}_{table.indicator.label}_{period.key}.xlsx"
