@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.services import hazard_flow, hazards
+from core.services import hazard_flow, hazards, risks
 from core.services.hazards import today
 from core.services.stats import Period
 
@@ -46,6 +46,9 @@ def spread(session, world):
             h.state, h.closed_at = "closed", found_at + timedelta(days=20)
             h.deadline = (found_at + timedelta(days=10 if late else 30)).date()
         made.append(h)
+    for manager, (lv, ex, co) in (("ent1_mgr", (3, 6, 40)), ("ent1_mgr", (1, 1, 1)), ("ent4_mgr", (10, 10, 100))):
+        risks.create_risk_point(session, world.user(session, manager), {  # 较大 and 低 in E1, 重大 in E4
+            "name": f"风险点{lv}", "category": "equipment", "method": "LEC", "inputs": {"L": lv, "E": ex, "C": co}})
     hazard_flow.perform(session, reg, made[0].id, "list", {
         "version": made[0].version, "level": "county", "due_date": today() + timedelta(days=30),
         "leader_name": "林副局长"})
@@ -73,6 +76,9 @@ def test_every_statistics_number_opens_the_ledger_with_that_count(login, spread,
                 assert total and total[2] == "" and int(total[1]) == int(n), (page, href, n, total and total[0])
                 followed += 1
     assert followed > 40
+    # The risk-point grades link to the register with the same count (walked above with the rest).
+    if username in ("xa_reg", "city_reg"):
+        assert 'href="/risks/?grade=large' in client.get(f"/stats/?period={this_q.key}").get_data(as_text=True)
     # The ledger names the figure it was opened from and keeps it when the filter form is used.
     html = client.get(f"/hazards/?figure=found&period={this_q.key}").get_data(as_text=True)
     assert f"统计口径：{this_q.label} · 本期发现" in html

@@ -14,13 +14,14 @@ from flask_login import current_user, login_required
 from core.extensions import db
 from core.models import Enterprise, HazardSelfReport
 from core.pdf import PDF_MIMETYPE, render_pdf
-from core.services import enforcement_report, league, self_reports, stats
-from core.services.xlsx import stream_xlsx
+from core.schemas.risk import GRADES
+from core.services import enforcement_report, league, risks, self_reports, stats
 from core.services.errors import NotFound, ValidationFailed
 from core.services.hazards import today
-from core.services.permissions import require
+from core.services.permissions import can, require
 from core.services.scope import scope_of
 from core.services.stats import COLUMNS, Counts, Period
+from core.services.xlsx import stream_xlsx
 from core.views.web import CHINA_TZ, nav
 from core.views.web.forms import posted
 
@@ -100,7 +101,11 @@ def index():
     sector = _sector()
     view = stats.node_stats(db.session, current_user, period, _node_id(), sector=sector)
     trend = stats.trend(db.session, current_user, _node_id(), sector=sector)
-    return render_template("stats/index.html", view=view, levels=view.levels, trend=trend, sector=sector, **context)
+    # Risk points have no sector: their grades are shown for the whole jurisdiction only.
+    grades = risks.grade_counts(db.session, current_user, jurisdiction_id=_node_id()) \
+        if can(current_user, "risk.view") and not sector else None
+    return render_template("stats/index.html", view=view, levels=view.levels, trend=trend, sector=sector,
+                           grades=grades, grade_labels=GRADES, **context)
 
 
 @bp.get("/enterprises")
