@@ -23,8 +23,8 @@ from core.models import Document
 from core.services import documents, hazard_flow, hazards, inspection_record, inspections, users
 from core.services.actors import SYSTEM
 from core.services.citations import chinese_number, item_label
-from tests.test_field_helpers import GPS, answer_all, sign_all
 from tests.forms import page_form
+from tests.test_field_helpers import GPS, answer_all, sign_all
 
 SHOTS = Path(__file__).resolve().parent.parent / "instance" / "shots" / "documents-lawful"
 
@@ -140,8 +140,8 @@ def test_every_core_document_reads_as_a_lawful_document(session, world, key):
                   "经查，你单位存在下列问题：", "（重大事故隐患，判定依据：", "其中事故隐患第1项属于重大隐患。",
                   "对上述第1项重大事故隐患，依据《中华人民共和国安全生产法》第六十五条，责令你单位：从危险区域内撤出作业人员。",
                   f"于{cn(deadline)}前整改完毕", "整改期间，你单位应当采取措施，确保安全生产。",
-                  f"如果不服本指令，可以依法在60日内向{cfg['government']}申请行政复议，或者在6个月内依法向{cfg['court']}"
-                  "提起行政诉讼", f"{cfg['name']}（印章）", f"本文书一式两份：一份由{cfg['name']}备案，一份交被检查单位。",
+                  (f"如果不服本指令，可以依法在60日内向{cfg['government']}申请行政复议，或者在6个月内依法向"
+                   f"{cfg['court']}提起行政诉讼"), f"{cfg['name']}（印章）", f"本文书一式两份：一份由{cfg['name']}备案，一份交被检查单位。",
                   docs["order"].verify_code],
         "review": [f"（{cfg['short']}）应急复查〔{year}〕", "整改复查意见书", f"作出了责令限期整改指令书的决定[{docs['order'].number}]",
                    "经对你单位整改情况进行复查，提出如下意见：", "未整改合格", "已整改合格",

@@ -19,7 +19,7 @@ from core.services.hazards import today
 from tests import factories
 
 COUNT = re.compile(r'<a class="queue-count" href="([^"]+)" title="[^"]*" data-count="(\d+)"')
-ITEM = re.compile(r'<ul class="queue-items">(.*?)</ul>', re.S)
+ITEM = re.compile(r'<ul class="queue-items">(.*?)</ul>', re.DOTALL)
 TOTAL = re.compile(r"共 (\d+)(\+?) 条")
 
 

@@ -45,8 +45,8 @@ def _ring_errors(ring: Any, where: str) -> tuple[list[str], int]:
             return [f"{where}：坐标须为 [经度, 纬度] 数字对"], 0
         lon, lat = pos[0], pos[1]
         if not (LON_RANGE[0] <= lon <= LON_RANGE[1] and LAT_RANGE[0] <= lat <= LAT_RANGE[1]):
-            return [f"{where}：坐标 [{lon:g}, {lat:g}] 超出我国范围（经度 73–136，纬度 3–54；"
-                    "请确认为 WGS-84 经纬度且顺序为 [经度, 纬度]）"], 0
+            return [(f"{where}：坐标 [{lon:g}, {lat:g}] 超出我国范围（经度 73–136，纬度 3–54；"
+                     "请确认为 WGS-84 经纬度且顺序为 [经度, 纬度]）")], 0
     if ring[0][:2] != ring[-1][:2]:
         return [f"{where}：环未闭合（首尾坐标须相同）"], 0
     return [], len(ring)

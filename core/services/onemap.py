@@ -10,6 +10,7 @@ for the child nodes): no query per enterprise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -20,7 +21,7 @@ from core.models.hazard import HazardState, HazardSupervision
 from core.services.actors import Actor
 from core.services.permissions import require
 from core.services.risks import GRADE_ORDER
-from core.services.scope import enterprise_clause, ensure_jurisdiction_visible, jurisdiction_clause
+from core.services.scope import ensure_jurisdiction_visible, enterprise_clause, jurisdiction_clause
 
 _RANK = {g.value: 4 - i for i, g in enumerate(GRADE_ORDER)}  # major 4 … low 1; 0: no risk point assessed
 _BY_RANK = {r: g for g, r in _RANK.items()}
@@ -86,7 +87,7 @@ def centroid(geometry: dict[str, Any] | None) -> tuple[float, float] | None:
     for polygon in polygons:
         ring = polygon[0]
         a = cx = cy = 0.0
-        for (x0, y0), (x1, y1) in zip(ring, ring[1:]):
+        for (x0, y0), (x1, y1) in pairwise(ring):
             cross = x0 * y1 - x1 * y0
             a += cross
             cx += (x0 + x1) * cross
