@@ -151,3 +151,14 @@ def fill_work_queues(session, world: World) -> dict[str, Any]:
     register("同安区的隐患", enterprise="E4", by=world.user(session, "ta_reg"))
     session.flush()
     return {"listed": listed, "late": late, "waiting": waiting, "order": order, "insp2": insp2}
+
+
+def report_rectified(session, world: World, found: list[Any], manager: str = "ent1_mgr") -> None:
+    """The enterprise's side of a 指令书: a 治理方案 for each 重大 hazard, then 申请复查 for every one."""
+    mgr = world.user(session, manager)
+    plan = {k: f"{label}：按方案落实" for k, label in hazard_flow.PLAN_FIELDS.items()}
+    for h in found:
+        if h.level == "major":
+            hazard_flow.perform(session, mgr, h.id, "plan", {"version": h.version, "funds_amount": 8.0,
+                                                             "approved_by_name": "张主要", **plan})
+        hazard_flow.perform(session, mgr, h.id, "request_review", {"version": h.version, "comment": "已整改"})

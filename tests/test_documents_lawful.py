@@ -23,6 +23,7 @@ from core.models import Document
 from core.services import documents, hazard_flow, hazards, inspection_record, inspections, users
 from core.services.actors import SYSTEM
 from core.services.citations import chinese_number, item_label
+from tests import factories
 from tests.forms import page_form
 from tests.test_field_helpers import GPS, answer_all, sign_all
 
@@ -93,13 +94,7 @@ def flow(session, world, key: str) -> dict[str, Document]:
         "enterprise_id": world.enterprises["E1"], "deadline": deadline, "inspection_run_id": run.id,
         "items": [{"hazard_id": h.id, "version": h.version} for h in found], "measures": ["evacuate"],
         "signer_ids": [lead.id, co.id]})
-    mgr = world.user(session, "ent1_mgr")
-    plan = {k: f"{label}：按方案落实" for k, label in hazard_flow.PLAN_FIELDS.items()}
-    for h in found:
-        if h.level == "major":
-            hazard_flow.perform(session, mgr, h.id, "plan", {"version": h.version, "funds_amount": 8.0,
-                                                             "approved_by_name": "张主要", **plan})
-        hazard_flow.perform(session, mgr, h.id, "request_review", {"version": h.version, "comment": "已整改"})
+    factories.report_rectified(session, world, found)
     review = documents.issue_review(session, lead, {
         "order_id": order.id, "signer_ids": [lead.id, co.id], "opinion": "一项未整改合格，限期再整改",
         "results": [{"hazard_id": found[0].id, "passed": False, "new_deadline": deadline + timedelta(days=20),

@@ -15,7 +15,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from core.models import Document, Hazard, HazardState, InspectionEvent
-from core.services import documents, hazard_flow, inspection_record, inspections, plans
+from core.services import documents, inspection_record, inspections, plans
+from tests import factories
 from tests.test_field_helpers import GPS, answer_all, make_insp2, sign_all
 
 
@@ -59,13 +60,8 @@ def test_draw_inspect_sign_order_rectify_review_export(session, world, login):
         "signer_ids": [lead.id, co.id]})
     assert all(h.state == HazardState.RECTIFYING and h.deadline == deadline for h in found)
 
+    factories.report_rectified(session, world, found)
     mgr = world.user(session, "ent1_mgr")
-    plan = {k: f"{label}：按方案落实" for k, label in hazard_flow.PLAN_FIELDS.items()}
-    for h in found:
-        if h.level == "major":
-            hazard_flow.perform(session, mgr, h.id, "plan", {"version": h.version, "funds_amount": 8.0,
-                                                             "approved_by_name": "张主要", **plan})
-        hazard_flow.perform(session, mgr, h.id, "request_review", {"version": h.version, "comment": "已整改"})
     documents.acknowledge(session, mgr, order.id)
 
     failed, passed = found[0], found[1]
